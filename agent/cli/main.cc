@@ -1,0 +1,37 @@
+// Entry point of the `longhaul` command.
+#include <iostream>
+
+#include "agent/cli/command.h"
+#include "base/log.h"
+
+#ifndef LONGHAUL_VERSION
+#define LONGHAUL_VERSION "unknown"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"longhaul: a coding-agent runtime with its own inference engine"};
+  app.set_version_flag("--version", "longhaul " LONGHAUL_VERSION);
+  app.require_subcommand(0, 1);
+  std::string log_level;
+  app.add_option("--log-level", log_level, "debug, info, warning or error (default: warning)");
+
+  cli::CommandTable table(&app);
+  cli::RegisterInfoCommands(table);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    // CLI11 returns 0 for --help/--version; any real parse error is usage.
+    return code == 0 ? cli::kExitOk : cli::kExitUsage;
+  }
+  if (!log_level.empty()) {
+    base::LogLevel level;
+    if (!base::ParseLogLevel(log_level, &level)) {
+      std::cerr << "error: unknown --log-level '" << log_level << "'\n";
+      return cli::kExitUsage;
+    }
+    base::SetLogLevel(level);
+  }
+  return table.RunSelected();
+}

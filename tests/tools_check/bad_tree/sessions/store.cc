@@ -1,0 +1,2 @@
+#include "engine/engine.h"
+#include "engine/cpu/matmul.h"
