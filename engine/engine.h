@@ -1,10 +1,30 @@
 // engine/: the public face of the inference engine.
+//
+// Model: an immutable loaded GGUF model (weights, tokenizer, fingerprint),
+// cheap to copy and safe to share across threads.
+// Context: the mutable state of one sequence (KV cache, position, thread
+// pool). One thread uses a Context at a time.
 #pragma once
 
+#include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "base/filesystem.h"
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "engine/kv/kv_type.h"
+#include "engine/kv/policy.h"
+#include "engine/sampling/sampler.h"
+
 namespace engine {
+
+class LoadedModel;
+class Transformer;
+class Tokenizer;
 
 // One compute backend this binary and machine can use ("cpu", "cuda:0").
 struct BackendInfo {
@@ -16,5 +36,91 @@ struct BackendInfo {
 // Lists the CPU backend (always available) and each CUDA device, or one
 // unavailable "cuda" entry that says why there is none.
 std::vector<BackendInfo> ListBackends();
+
+// The CPU kernel family in use ("avx512-vnni", "avx2", "scalar").
+std::string CpuKernelName();
+
+struct ModelSummary {
+  std::string path;
+  std::string arch;
+  std::string fingerprint;  // hex
+  std::string tokenizer;    // "spm", "bpe (llama-bpe)", ...
+  int n_layer = 0;
+  int n_embd = 0;
+  int n_head = 0;
+  int n_head_kv = 0;
+  int head_dim = 0;
+  int n_ff = 0;
+  int n_vocab = 0;
+  int n_ctx_train = 0;
+  uint64_t weight_bytes = 0;  // tensor data in the file
+};
+
+class Model {
+ public:
+  // Maps and validates the file. fs defaults to the real file system.
+  static base::Result<Model> Load(const std::string& path, base::FileSystem* fs = nullptr);
+
+  ModelSummary Summary() const;
+
+  // Text to token ids. add_special adds BOS/EOS as the model's metadata
+  // says; parse_special turns the text of control tokens into those tokens.
+  std::vector<int32_t> Tokenize(std::string_view text, bool add_special, bool parse_special) const;
+  std::string TokenToPiece(int32_t id) const;
+  bool IsEndOfGeneration(int32_t id) const;
+  int n_vocab() const;
+
+  const std::shared_ptr<const LoadedModel>& loaded() const { return impl_; }
+
+ private:
+  explicit Model(std::shared_ptr<const LoadedModel> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const LoadedModel> impl_;
+};
+
+// Turns generated ids into text, holding back incomplete UTF-8 sequences.
+class TextStream {
+ public:
+  explicit TextStream(const Model& model);
+  ~TextStream();
+  TextStream(TextStream&&) noexcept;
+  std::string Push(int32_t id);
+  std::string Flush();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct ContextOptions {
+  int64_t n_ctx = 4096;       // positions the KV cache holds
+  KvType kv_type = KvType::kF16;  // element type of the dense cache
+  KvPolicy kv_policy;              // dense, or the compressed tiers
+  int n_threads = 0;          // 0: one per hardware thread
+  int64_t n_batch = 256;      // prefill chunk
+};
+
+class Context {
+ public:
+  static base::Result<std::unique_ptr<Context>> Create(const Model& model, const ContextOptions& options);
+  ~Context();
+
+  // Runs tokens at positions n_past().. . Afterwards logits() holds the
+  // next-token logits. With all_logits non-null it also receives
+  // [tokens.size()][n_vocab] logits.
+  base::Status Eval(std::span<const int32_t> tokens, float* all_logits = nullptr);
+  std::span<const float> logits() const;
+  int64_t n_past() const;
+  int64_t n_ctx() const;
+  void Truncate(int64_t n);
+  size_t kv_bytes() const;
+  const Model& model() const { return model_; }
+
+ private:
+  Context(Model model, const ContextOptions& options);
+  Model model_;
+  ContextOptions options_;
+  std::unique_ptr<base::ThreadPool> pool_;
+  std::unique_ptr<Transformer> transformer_;
+};
 
 }  // namespace engine

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace testing {
 
@@ -14,6 +15,16 @@ std::string MakeTempDir(const std::string& prefix);
 
 // Absolute path of the built `longhaul` binary.
 std::string LonghaulBinary();
+
+struct CommandResult {
+  int exit_code = -1;  // 128 + signal when killed by a signal
+  std::string out;
+  std::string err;
+};
+// Runs argv (argv[0] is a path) with no stdin and captures both streams.
+CommandResult RunCommand(const std::vector<std::string>& argv);
+// Runs the built longhaul binary with these arguments.
+CommandResult RunLonghaul(const std::vector<std::string>& args);
 
 }  // namespace testing
 

@@ -11,6 +11,10 @@ CLI::App* CommandTable::Add(const std::string& name, const std::string& descript
   return sub;
 }
 
+void CommandTable::Track(CLI::App* sub, std::function<int()> run) {
+  entries_.push_back({sub, std::move(run)});
+}
+
 int CommandTable::RunSelected() const {
   // The deepest parsed subcommand wins, so "model info" beats "model".
   const Entry* chosen = nullptr;

@@ -27,6 +27,8 @@ class CommandTable {
 
   // Adds a subcommand. `run` is called when it is the one selected.
   CLI::App* Add(const std::string& name, const std::string& description, std::function<int()> run);
+  // Registers `run` for a nested subcommand the caller created itself.
+  void Track(CLI::App* sub, std::function<int()> run);
 
   // Runs the selected subcommand (searching nested ones) and returns its
   // exit code; kExitUsage with help text when none was selected.
@@ -46,5 +48,13 @@ int ReportError(const base::Status& status);
 
 // Registration functions, one per cmd_*.cc file.
 void RegisterInfoCommands(CommandTable& table);
+void RegisterExecCommand(CommandTable& table);
+void RegisterModelCommands(CommandTable& table);
+void RegisterGenerateCommand(CommandTable& table);
+void RegisterEvalCommands(CommandTable& table);
+void RegisterPerplexityCommand(CommandTable& table);
+void RegisterBenchCommands(CommandTable& table);
+// `bench kv` (cmd_bench_kv.cc), nested under the `bench` subcommand.
+void RegisterBenchKvCommand(CommandTable& table, CLI::App* bench);
 
 }  // namespace cli

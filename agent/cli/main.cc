@@ -1,14 +1,20 @@
 // Entry point of the `longhaul` command.
 #include <iostream>
+#include <string_view>
 
 #include "agent/cli/command.h"
 #include "base/log.h"
+#include "tools/shell.h"
 
 #ifndef LONGHAUL_VERSION
 #define LONGHAUL_VERSION "unknown"
 #endif
 
 int main(int argc, char** argv) {
+  // The sandbox helper re-executes this binary; it must not see CLI11.
+  if (argc > 1 && std::string_view(argv[1]) == "__sandbox-exec") {
+    return tools::SandboxExecMain(argc, argv);
+  }
   CLI::App app{"longhaul: a coding-agent runtime with its own inference engine"};
   app.set_version_flag("--version", "longhaul " LONGHAUL_VERSION);
   app.require_subcommand(0, 1);
@@ -17,6 +23,12 @@ int main(int argc, char** argv) {
 
   cli::CommandTable table(&app);
   cli::RegisterInfoCommands(table);
+  cli::RegisterExecCommand(table);
+  cli::RegisterModelCommands(table);
+  cli::RegisterGenerateCommand(table);
+  cli::RegisterEvalCommands(table);
+  cli::RegisterPerplexityCommand(table);
+  cli::RegisterBenchCommands(table);
 
   try {
     app.parse(argc, argv);

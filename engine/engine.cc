@@ -1,0 +1,97 @@
+// The public engine API, over the private model, tokenizer and transformer.
+#include "engine/engine.h"
+
+#include "engine/kv/attention_cache.h"
+#include "engine/model/model.h"
+#include "engine/model/transformer.h"
+#include "engine/quant/cpu_features.h"
+#include "engine/tokenizer/tokenizer.h"
+
+namespace engine {
+
+std::string CpuKernelName() { return std::string(KernelLevelName(BestKernelLevel())); }
+
+base::Result<Model> Model::Load(const std::string& path, base::FileSystem* fs) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const LoadedModel> loaded,
+                   LoadedModel::Load(fs ? fs : base::DefaultFileSystem(), path));
+  return Model(std::move(loaded));
+}
+
+ModelSummary Model::Summary() const {
+  const HParams& hp = impl_->hparams();
+  ModelSummary s;
+  s.path = impl_->path();
+  s.arch = hp.arch_name;
+  s.fingerprint = impl_->fingerprint();
+  const Tokenizer& tok = impl_->tokenizer();
+  switch (tok.kind()) {
+    case TokenizerKind::kSpm: s.tokenizer = "spm"; break;
+    case TokenizerKind::kBpe: s.tokenizer = "bpe (" + std::string(tok.pre()) + ")"; break;
+    case TokenizerKind::kWpm: s.tokenizer = "wpm"; break;
+  }
+  s.n_layer = hp.n_layer;
+  s.n_embd = hp.n_embd;
+  s.n_head = hp.n_head;
+  s.n_head_kv = hp.n_head_kv;
+  s.head_dim = hp.head_dim;
+  s.n_ff = hp.n_ff;
+  s.n_vocab = hp.n_vocab;
+  s.n_ctx_train = hp.n_ctx_train;
+  for (const TensorInfo& t : impl_->gguf().tensors()) s.weight_bytes += t.n_bytes;
+  return s;
+}
+
+std::vector<int32_t> Model::Tokenize(std::string_view text, bool add_special, bool parse_special) const {
+  return impl_->tokenizer().Encode(text, add_special, parse_special);
+}
+
+std::string Model::TokenToPiece(int32_t id) const { return impl_->tokenizer().TokenToPiece(id); }
+bool Model::IsEndOfGeneration(int32_t id) const { return impl_->tokenizer().IsEndOfGeneration(id); }
+int Model::n_vocab() const { return impl_->hparams().n_vocab; }
+
+struct TextStream::Impl {
+  std::shared_ptr<const LoadedModel> model;  // keeps the tokenizer alive
+  StreamingDetokenizer detok;
+  explicit Impl(std::shared_ptr<const LoadedModel> m) : model(std::move(m)), detok(&model->tokenizer()) {}
+};
+
+TextStream::TextStream(const Model& model) : impl_(std::make_unique<Impl>(model.loaded())) {}
+TextStream::~TextStream() = default;
+TextStream::TextStream(TextStream&&) noexcept = default;
+std::string TextStream::Push(int32_t id) { return impl_->detok.Push(id); }
+std::string TextStream::Flush() { return impl_->detok.Flush(); }
+
+Context::Context(Model model, const ContextOptions& options) : model_(std::move(model)), options_(options) {}
+Context::~Context() = default;
+
+base::Result<std::unique_ptr<Context>> Context::Create(const Model& model, const ContextOptions& options) {
+  if (options.n_ctx <= 0) return base::InvalidArgument("context size must be positive");
+  if (options.n_batch <= 0) return base::InvalidArgument("batch size must be positive");
+  if (options.n_threads < 0) return base::InvalidArgument("thread count must not be negative");
+  const HParams& hp = model.loaded()->hparams();
+  std::unique_ptr<Context> ctx(new Context(model, options));
+  ctx->pool_ = std::make_unique<base::ThreadPool>(options.n_threads);
+  AttentionCacheConfig cache;
+  cache.n_layer = hp.n_layer;
+  cache.n_head = hp.n_head;
+  cache.n_head_kv = hp.n_head_kv;
+  cache.head_dim = hp.head_dim;
+  cache.capacity = options.n_ctx;
+  cache.type = options.kv_type;
+  TransformerOptions topts;
+  topts.max_chunk = options.n_batch;
+  ctx->transformer_ =
+      std::make_unique<Transformer>(model.loaded(), NewDenseCache(cache), ctx->pool_.get(), topts);
+  return ctx;
+}
+
+base::Status Context::Eval(std::span<const int32_t> tokens, float* all_logits) {
+  return transformer_->Forward(tokens, all_logits);
+}
+std::span<const float> Context::logits() const { return transformer_->last_logits(); }
+int64_t Context::n_past() const { return transformer_->n_past(); }
+int64_t Context::n_ctx() const { return options_.n_ctx; }
+void Context::Truncate(int64_t n) { transformer_->Truncate(n); }
+size_t Context::kv_bytes() const { return transformer_->cache().memory_bytes(); }
+
+}  // namespace engine

@@ -1,0 +1,41 @@
+// A dense f32 cache that also records what the forward pass hands it:
+// real Q, K (pre- and post-RoPE) and V per layer, for operator-level
+// fidelity measurements of the tiered cache.
+//
+// Threading: as AttentionCache (one thread).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "engine/kv/attention_cache.h"
+
+namespace engine::kv {
+
+struct RecordedLayer {
+  std::vector<float> q;      // [n][n_head * d]
+  std::vector<float> k;      // [n][n_head_kv * d], post-RoPE
+  std::vector<float> k_pre;  // [n][n_head_kv * d]
+  std::vector<float> v;      // [n][n_head_kv * d]
+};
+
+class RecordingCache final : public AttentionCache {
+ public:
+  explicit RecordingCache(const AttentionCacheConfig& config);
+
+  base::Status Store(const KvChunk& chunk) override;
+  void Attend(const AttentionBatch& batch, base::ThreadPool* pool) override;
+  bool wants_pre_rope_keys() const override { return true; }
+  int64_t n_positions() const override { return inner_->n_positions(); }
+  void Truncate(int64_t n) override;
+  const AttentionCacheConfig& config() const override { return inner_->config(); }
+  size_t memory_bytes() const override { return inner_->memory_bytes(); }
+
+  const RecordedLayer& layer(int l) const { return layers_[static_cast<size_t>(l)]; }
+
+ private:
+  std::unique_ptr<AttentionCache> inner_;
+  std::vector<RecordedLayer> layers_;
+};
+
+}  // namespace engine::kv

@@ -1,0 +1,119 @@
+// One layer's tiered KV storage, all KV heads: what Store writes and what
+// the attention phases read. Holds no attention logic.
+//
+// Per KV head:
+//   sinks    positions [0, n_sink): post-RoPE K and V fp16, pre-RoPE K f32
+//            (re-rotated when far positions are capped)
+//   ring     the most recent positions, slot = pos % ring_capacity: post-RoPE
+//            K and V fp16. Holds at least window + (largest chunk - 1)
+//            positions, so every query of a chunk sees its own last W.
+//   staging  the open (partial) block: pre-RoPE K, post-RoPE K, V, f32
+//   index    per unit of each closed block: int8 envelope + UnitMeta (hot)
+//   summary  per closed block: mean post-RoPE K and mean V, fp16 (hot, optional)
+// Per closed block (all heads together): the cold payload, immutable once
+// written (ColdLayout per head, heads back to back). Payload bytes live in
+// slabs owned here; block_payload() may later point into an mmap'd file.
+//
+// Live state (what a checkpoint must write besides closed blocks): sinks,
+// ring, staging and n_positions. It is O(n_sink + window) per head.
+//
+// Threading: Append/Truncate from one thread; const readers may run on
+// many threads between them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "base/status.h"
+#include "engine/kv/attention_cache.h"
+#include "engine/kv/policy.h"
+#include "engine/kv/tiered/cold_codec.h"
+#include "engine/kv/tiered/envelope.h"
+#include "engine/kv/tiered/rope_table.h"
+
+namespace engine::kv {
+
+struct LayerGeometry {
+  int layer = 0;
+  int n_head_kv = 0;
+  int head_dim = 0;
+  int64_t capacity = 0;
+  TieredParams params;  // window already clamped to the far-distance cap
+};
+
+struct LayerBytes {
+  size_t exact = 0;    // sinks + ring
+  size_t staging = 0;  // open block
+  size_t index = 0;    // envelopes + unit metadata
+  size_t summary = 0;
+  size_t cold = 0;     // closed block payloads in use
+};
+
+class LayerStore {
+ public:
+  LayerStore(const LayerGeometry& geometry, const RopeTable* rope);
+
+  // Appends positions [chunk.first_pos, +n_tokens); first_pos must equal
+  // n_positions() (the cache is append-only; Truncate to roll back).
+  base::Status Append(const KvChunk& chunk);
+  // Forgets positions >= n. Rolling back further than the ring's slack
+  // refills the window from the cold store (4-bit precision).
+  void Truncate(int64_t n);
+
+  const LayerGeometry& geometry() const { return geo_; }
+  const ColdLayout& cold_layout() const { return cold_; }
+  int64_t n_positions() const { return n_; }
+  int64_t n_closed_blocks() const { return static_cast<int64_t>(block_payload_.size()); }
+  int64_t n_closed_units() const { return n_closed_blocks() * units_per_block_; }
+  int units_per_block() const { return units_per_block_; }
+
+  const uint16_t* sink_k(int h) const { return heads_[h].sink_k.data(); }      // [n_sink][d]
+  const uint16_t* sink_v(int h) const { return heads_[h].sink_v.data(); }      // [n_sink][d]
+  const float* sink_k_pre(int h) const { return heads_[h].sink_k_pre.data(); }  // [n_sink][d]
+  int64_t ring_capacity() const { return ring_cap_; }
+  int64_t ring_lo() const { return ring_lo_; }  // oldest position the ring holds
+  const uint16_t* ring_k(int h) const { return heads_[h].ring_k.data(); }      // [ring_capacity][d]
+  const uint16_t* ring_v(int h) const { return heads_[h].ring_v.data(); }
+  const int8_t* env(int h) const { return heads_[h].env.data(); }  // [n_units][EnvBytes(d, index_bits)]
+  int env_bytes() const { return EnvBytes(geo_.head_dim, geo_.params.index_bits); }
+  const UnitMeta* meta(int h) const { return heads_[h].meta.data(); }          // [n_units]
+  const uint16_t* summary_k(int h) const { return heads_[h].sum_k.data(); }    // [n_blocks][d]
+  const uint16_t* summary_v(int h) const { return heads_[h].sum_v.data(); }
+  // Cold payload of closed block b: n_head_kv slices of cold_layout().head_bytes().
+  const uint8_t* block_payload(int64_t b) const { return block_payload_[static_cast<size_t>(b)]; }
+  size_t block_payload_bytes() const { return cold_.head_bytes() * static_cast<size_t>(geo_.n_head_kv); }
+
+  LayerBytes bytes() const;
+
+ private:
+  struct Head {
+    std::vector<uint16_t> sink_k, sink_v;  // [n_sink][d]
+    std::vector<float> sink_k_pre;         // [n_sink][d]
+    std::vector<uint16_t> ring_k, ring_v;  // [ring_cap][d]
+    std::vector<float> stage_k_pre, stage_k, stage_v;  // [block][d]
+    std::vector<int8_t> env;               // [n_units][env_bytes]
+    std::vector<UnitMeta> meta;            // [n_units]
+    std::vector<uint16_t> sum_k, sum_v;    // [n_blocks][d]
+  };
+
+  void EnsureRing(int64_t needed);
+  void CloseBlock();
+  uint8_t* SlotForBlock(int64_t b);
+  // Post-RoPE K, V of position pos from the cold store (closed block).
+  void ReadCold(int h, int64_t pos, float* k_post, float* k_pre, float* v) const;
+
+  LayerGeometry geo_;
+  const RopeTable* rope_;
+  ColdLayout cold_;
+  int units_per_block_ = 0;
+  std::vector<Head> heads_;
+  int64_t n_ = 0;
+  int64_t ring_cap_ = 0;
+  int64_t ring_lo_ = 0;
+  std::vector<const uint8_t*> block_payload_;  // [n_closed_blocks]
+  std::vector<std::unique_ptr<uint8_t[]>> slabs_;
+  int64_t slab_blocks_ = 0;  // blocks per slab
+};
+
+}  // namespace engine::kv

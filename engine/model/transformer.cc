@@ -1,0 +1,158 @@
+#include "engine/model/transformer.h"
+
+#include <algorithm>
+
+#include "base/log.h"
+#include "engine/model/ops.h"
+#include "engine/quant/quant.h"
+
+namespace engine {
+
+namespace {
+size_t Sz(int64_t a, int64_t b) { return static_cast<size_t>(a) * static_cast<size_t>(b); }
+}  // namespace
+
+Transformer::Transformer(std::shared_ptr<const LoadedModel> model, std::unique_ptr<AttentionCache> cache,
+                         base::ThreadPool* pool, const TransformerOptions& options)
+    : model_(std::move(model)), cache_(std::move(cache)), pool_(pool), options_(options) {
+  const HParams& hp = model_->hparams();
+  const int64_t c = std::max<int64_t>(1, options_.max_chunk);
+  options_.max_chunk = c;
+  x_.resize(Sz(c, hp.n_embd));
+  xn_.resize(Sz(c, hp.n_embd));
+  q_.resize(Sz(c, hp.n_q()));
+  k_.resize(Sz(c, hp.n_kv()));
+  v_.resize(Sz(c, hp.n_kv()));
+  attn_.resize(Sz(c, hp.n_q()));
+  proj_.resize(Sz(c, hp.n_embd));
+  gate_.resize(Sz(c, hp.n_ff));
+  up_.resize(Sz(c, hp.n_ff));
+  rope_.resize(Sz(c, hp.head_dim));
+  keep_pre_rope_k_ = cache_->wants_pre_rope_keys();
+  if (keep_pre_rope_k_) k_pre_rope_.resize(Sz(c, hp.n_kv()));
+  last_logits_.resize(static_cast<size_t>(hp.n_vocab));
+}
+
+base::Status Transformer::Forward(std::span<const int32_t> tokens, float* all_logits) {
+  const HParams& hp = model_->hparams();
+  if (tokens.empty()) return base::InvalidArgument("no tokens to evaluate");
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] < 0 || tokens[i] >= hp.n_vocab) {
+      return base::InvalidArgument("token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
+                                   " is outside the vocabulary (0.." + std::to_string(hp.n_vocab - 1) + ")");
+    }
+  }
+  const int64_t capacity = cache_->config().capacity;
+  if (n_past_ + static_cast<int64_t>(tokens.size()) > capacity) {
+    return base::OutOfRange("context is full: " + std::to_string(n_past_) + " tokens held + " +
+                            std::to_string(tokens.size()) + " new > context size " + std::to_string(capacity));
+  }
+  const int64_t n_total = static_cast<int64_t>(tokens.size());
+  for (int64_t start = 0; start < n_total; start += options_.max_chunk) {
+    const int64_t n = std::min(options_.max_chunk, n_total - start);
+    float* chunk_logits = all_logits ? all_logits + Sz(start, hp.n_vocab) : nullptr;
+    ForwardChunk(tokens.data() + start, n, chunk_logits);
+  }
+  return base::Status::Ok();
+}
+
+void Transformer::Truncate(int64_t n) {
+  n_past_ = std::clamp<int64_t>(n, 0, n_past_);
+  cache_->Truncate(n_past_);
+}
+
+// One chunk of n tokens at positions n_past_ .. n_past_ + n - 1.
+void Transformer::ForwardChunk(const int32_t* tokens, int64_t n, float* logits) {
+  const HParams& hp = model_->hparams();
+  const ModelWeights& w = model_->weights();
+  const int64_t d = hp.n_embd;
+
+  // x[n][d] = token_embd[tokens]
+  const int64_t embd_row_bytes = RowBytes(w.token_embd.type, d);
+  for (int64_t t = 0; t < n; ++t) {
+    DequantizeRow(w.token_embd.type, w.token_embd.data + tokens[t] * embd_row_bytes, &x_[Sz(t, d)], d);
+  }
+  for (int64_t t = 0; t < n; ++t) RopeAngles(n_past_ + t, hp, &rope_[Sz(t, hp.head_dim)]);
+
+  for (int l = 0; l < hp.n_layer; ++l) {
+    Attention(l, n);
+    FeedForward(l, n);
+  }
+
+  // xn[n][d] = rmsnorm(x) * output_norm
+  for (int64_t t = 0; t < n; ++t) RmsNorm(&x_[Sz(t, d)], w.output_norm.data(), d, hp.rms_eps, &xn_[Sz(t, d)]);
+  if (logits != nullptr) {
+    MatMul(w.output, xn_.data(), n, logits, pool_, &scratch_);  // logits: [n][n_vocab]
+    std::copy_n(logits + Sz(n - 1, hp.n_vocab), hp.n_vocab, last_logits_.data());
+  } else {
+    MatMul(w.output, &xn_[Sz(n - 1, d)], 1, last_logits_.data(), pool_, &scratch_);  // [n_vocab]
+  }
+  n_past_ += n;
+}
+
+void Transformer::Attention(int layer, int64_t n) {
+  const HParams& hp = model_->hparams();
+  const LayerWeights& L = model_->weights().layers[static_cast<size_t>(layer)];
+  const int64_t d = hp.n_embd, nq = hp.n_q(), nkv = hp.n_kv(), hd = hp.head_dim;
+
+  for (int64_t t = 0; t < n; ++t) RmsNorm(&x_[Sz(t, d)], L.attn_norm.data(), d, hp.rms_eps, &xn_[Sz(t, d)]);
+  MatMul(L.wq, xn_.data(), n, q_.data(), pool_, &scratch_);  // q: [n][n_head * hd]
+  MatMul(L.wk, xn_.data(), n, k_.data(), pool_, &scratch_);  // k: [n][n_head_kv * hd]
+  MatMul(L.wv, xn_.data(), n, v_.data(), pool_, &scratch_);  // v: [n][n_head_kv * hd]
+  for (int64_t t = 0; t < n; ++t) {
+    float* q = &q_[Sz(t, nq)];
+    float* k = &k_[Sz(t, nkv)];
+    if (hp.qkv_bias) {
+      float* v = &v_[Sz(t, nkv)];
+      for (int64_t i = 0; i < nq; ++i) q[i] += L.bq[static_cast<size_t>(i)];
+      for (int64_t i = 0; i < nkv; ++i) k[i] += L.bk[static_cast<size_t>(i)];
+      for (int64_t i = 0; i < nkv; ++i) v[i] += L.bv[static_cast<size_t>(i)];
+    }
+    if (hp.qk_norm) {  // qwen3: RMSNorm over each head's channels before RoPE
+      for (int h = 0; h < hp.n_head; ++h) RmsNorm(q + h * hd, L.q_norm.data(), hd, hp.rms_eps, q + h * hd);
+      for (int h = 0; h < hp.n_head_kv; ++h) RmsNorm(k + h * hd, L.k_norm.data(), hd, hp.rms_eps, k + h * hd);
+    }
+  }
+  // The compressed cache stores keys before rotation (DESIGN.md section 4).
+  if (keep_pre_rope_k_) std::copy_n(k_.data(), Sz(n, nkv), k_pre_rope_.data());  // [n][n_kv]
+  for (int64_t t = 0; t < n; ++t) {
+    ApplyRope(&rope_[Sz(t, hd)], hp, hp.n_head, &q_[Sz(t, nq)]);
+    ApplyRope(&rope_[Sz(t, hd)], hp, hp.n_head_kv, &k_[Sz(t, nkv)]);
+  }
+
+  // Positions are checked against the capacity in Forward, so Store cannot fail here.
+  KvChunk chunk;
+  chunk.layer = layer;
+  chunk.first_pos = n_past_;
+  chunk.n_tokens = n;
+  chunk.k = k_.data();
+  chunk.v = v_.data();
+  chunk.k_pre_rope = keep_pre_rope_k_ ? k_pre_rope_.data() : nullptr;
+  base::Status stored = cache_->Store(chunk);
+  CHECK(stored.ok()) << stored.ToString();
+  AttentionBatch batch;
+  batch.layer = layer;
+  batch.first_pos = n_past_;
+  batch.n_tokens = n;
+  batch.q = q_.data();
+  batch.out = attn_.data();  // attn: [n][n_head * hd]
+  cache_->Attend(batch, pool_);
+
+  MatMul(L.wo, attn_.data(), n, proj_.data(), pool_, &scratch_);  // proj: [n][d]
+  for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += proj_[static_cast<size_t>(i)];
+}
+
+void Transformer::FeedForward(int layer, int64_t n) {
+  const HParams& hp = model_->hparams();
+  const LayerWeights& L = model_->weights().layers[static_cast<size_t>(layer)];
+  const int64_t d = hp.n_embd, ff = hp.n_ff;
+
+  for (int64_t t = 0; t < n; ++t) RmsNorm(&x_[Sz(t, d)], L.ffn_norm.data(), d, hp.rms_eps, &xn_[Sz(t, d)]);
+  MatMul(L.w_gate, xn_.data(), n, gate_.data(), pool_, &scratch_);  // gate: [n][n_ff]
+  MatMul(L.w_up, xn_.data(), n, up_.data(), pool_, &scratch_);      // up:   [n][n_ff]
+  SwiGlu(gate_.data(), up_.data(), n * ff, gate_.data());           // gate := silu(gate) * up
+  MatMul(L.w_down, gate_.data(), n, proj_.data(), pool_, &scratch_);  // proj: [n][d]
+  for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += proj_[static_cast<size_t>(i)];
+}
+
+}  // namespace engine
