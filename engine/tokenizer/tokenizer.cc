@@ -1,7 +1,6 @@
 #include "engine/tokenizer/tokenizer.h"
 
 #include <algorithm>
-#include <array>
 #include <bitset>
 
 #include "base/log.h"
