@@ -2,6 +2,7 @@
 #include "engine/engine.h"
 
 #include "engine/kv/attention_cache.h"
+#include "engine/kv/factory.h"
 #include "engine/model/model.h"
 #include "engine/model/transformer.h"
 #include "engine/quant/cpu_features.h"
@@ -78,10 +79,10 @@ base::Result<std::unique_ptr<Context>> Context::Create(const Model& model, const
   cache.head_dim = hp.head_dim;
   cache.capacity = options.n_ctx;
   cache.type = options.kv_type;
+  ASSIGN_OR_RETURN(std::unique_ptr<AttentionCache> kv, NewAttentionCache(cache, options.kv_policy, KvRopeFor(hp)));
   TransformerOptions topts;
   topts.max_chunk = options.n_batch;
-  ctx->transformer_ =
-      std::make_unique<Transformer>(model.loaded(), NewDenseCache(cache), ctx->pool_.get(), topts);
+  ctx->transformer_ = std::make_unique<Transformer>(model.loaded(), std::move(kv), ctx->pool_.get(), topts);
   return ctx;
 }
 

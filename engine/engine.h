@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -99,6 +100,10 @@ struct ContextOptions {
   int64_t n_batch = 256;      // prefill chunk
 };
 
+// Fetches closed block `index` of `layer` for Context::RestoreKv: the exact
+// bytes Context::ExportKvBlock returned when the block was checkpointed.
+using KvBlockFetcher = std::function<base::Result<std::string>(int layer, int64_t index)>;
+
 class Context {
  public:
   static base::Result<std::unique_ptr<Context>> Create(const Model& model, const ContextOptions& options);
@@ -113,6 +118,30 @@ class Context {
   int64_t n_ctx() const;
   void Truncate(int64_t n);
   size_t kv_bytes() const;
+
+  // --- Checkpoints (DESIGN.md section 5) ---
+  // The KV state is, per layer, a run of closed blocks covering positions
+  // [0, kv_closed_blocks(l) * kv_block_tokens()), each immutable once
+  // closed (only Truncate below its end drops it), plus a small live state:
+  // position, exact window, open blocks, and the policy. A checkpoint writes
+  // each closed block once and the live state every time.
+  //
+  // The canonical KV policy text (KvPolicyToString) this context runs.
+  std::string kv_policy_text() const;
+  int64_t kv_block_tokens() const;
+  int64_t kv_closed_blocks(int layer) const;
+  // Self-contained bytes of one closed block (index < kv_closed_blocks).
+  base::Result<std::string> ExportKvBlock(int layer, int64_t index) const;
+  // The live state; it names the geometry, the policy and n_past().
+  base::Result<std::string> ExportKvLiveState() const;
+  // Replaces this context's KV state with a checkpoint's: the live state
+  // plus every closed block it implies, fetched through `fetch`. Fails with
+  // a clear error (and leaves the context empty, n_past() == 0) when the
+  // bytes are malformed or the geometry or policy differ from this
+  // context's. Afterwards logits() are the exporting context's last logits
+  // and n_past() its position; every later Eval is bit-identical to the
+  // exporting context's, on the same backend and thread count.
+  base::Status RestoreKv(std::string_view live_state, const KvBlockFetcher& fetch);
   const Model& model() const { return model_; }
 
  private:

@@ -58,11 +58,12 @@ base::Status ValidateInputs(const Policy& policy, const CommandSpec& command) {
                                  command.cwd + "'");
   }
   const Limits& l = policy.limits;
-  if (!(l.timeout_seconds > 0) || l.output_cap_bytes == 0 || l.max_processes == 0 ||
-      l.output_kill_bytes < l.output_cap_bytes) {
+  constexpr double kMaxTimeoutSeconds = 30 * 24 * 3600.0;
+  if (!(l.timeout_seconds > 0) || l.timeout_seconds > kMaxTimeoutSeconds || l.output_cap_bytes == 0 ||
+      l.max_processes == 0 || l.output_kill_bytes < l.output_cap_bytes) {
     return base::InvalidArgument(
-        "sandbox: limits need a positive timeout, output cap and process count, and a kill "
-        "threshold no smaller than the cap");
+        "sandbox: limits need a timeout between 0 and 30 days, a positive output cap and process "
+        "count, and a kill threshold no smaller than the cap");
   }
   return base::Status::Ok();
 }

@@ -165,12 +165,8 @@ class GgufParser {
     RETURN_IF_ERROR(ReadU64("tensor_count", &n_tensors));
     RETURN_IF_ERROR(ReadU64("metadata_kv_count", &n_kv));
     // Every entry takes at least 8+4 bytes (kv) or 8+4+8+4+8 (tensor).
-    if (n_kv > limits_.max_kv || n_kv > Remaining() / 12) {
-      return Bad("metadata_kv_count", 16, "count " + std::to_string(n_kv) + " exceeds what the file can hold");
-    }
-    if (n_tensors > limits_.max_tensors || n_tensors > Remaining() / 32) {
-      return Bad("tensor_count", 8, "count " + std::to_string(n_tensors) + " exceeds what the file can hold");
-    }
+    RETURN_IF_ERROR(CheckCount("metadata_kv_count", 16, n_kv, limits_.max_kv, 12));
+    RETURN_IF_ERROR(CheckCount("tensor_count", 8, n_tensors, limits_.max_tensors, 32));
 
     // The counts are only bounded by the file size; reserve modestly and
     // let real entries grow the vectors, so a lying count costs nothing.
@@ -246,6 +242,22 @@ class GgufParser {
     if (n > Remaining()) {
       return Bad(field, pos_, "needs " + std::to_string(n) + " bytes but only " + std::to_string(Remaining()) +
                                   " remain (file truncated?)");
+    }
+    return Status::Ok();
+  }
+
+  // A count is refused before anything is reserved for it: beyond the
+  // configured limit it is hostile, beyond what the remaining bytes could
+  // hold (at min_entry_bytes each) the file was cut short.
+  Status CheckCount(const std::string& field, size_t offset, uint64_t count, uint64_t limit,
+                    uint64_t min_entry_bytes) const {
+    if (count > limit) {
+      return Bad(field, offset, "count " + std::to_string(count) + " exceeds the limit of " + std::to_string(limit));
+    }
+    if (count > Remaining() / min_entry_bytes) {
+      return Bad(field, offset,
+                 "count " + std::to_string(count) + " needs at least " + std::to_string(count * min_entry_bytes) +
+                     " bytes but only " + std::to_string(Remaining()) + " remain (file truncated?)");
     }
     return Status::Ok();
   }

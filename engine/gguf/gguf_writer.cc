@@ -296,7 +296,7 @@ std::string GgufWriter::EncodeHeader() const {
     PutU64(&out, offset);
     offset += AlignUp(t.data.size(), alignment_);
   }
-  out.resize(AlignUp(out.size(), alignment_), '\0');
+  if (!tensors_.empty() || pad_empty_data_section_) out.resize(AlignUp(out.size(), alignment_), '\0');
   return out;
 }
 
@@ -366,6 +366,9 @@ Result<GgufWriter> CopyGguf(const GgufFile& file) {
     RETURN_IF_ERROR(writer.AddTensor(
         info, std::string_view(reinterpret_cast<const char*>(t.data), static_cast<size_t>(t.n_bytes))));
   }
+  // Vocab-only files come both ways (ggml pads, gguf-py does not); keep
+  // whichever this one used, so the copy is byte-identical.
+  if (file.tensors().empty()) writer.set_pad_empty_data_section(writer.FileSize() == file.file_size());
   return writer;
 }
 

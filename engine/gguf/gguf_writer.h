@@ -6,7 +6,9 @@
 //   header | kv pairs | tensor infos | zero pad to alignment |
 //   tensor 0 data | zero pad | tensor 1 data | zero pad | ...
 // Tensor offsets are assigned in insertion order, each rounded up to the
-// alignment (`general.alignment` when set, else 32).
+// alignment (`general.alignment` when set, else 32). A file without tensors
+// is padded too, as ggml writes it; gguf-py leaves such vocab-only files
+// unpadded, which set_pad_empty_data_section(false) reproduces.
 //
 // Ownership: tensor bytes added with AddTensor(info, view) are borrowed and
 // must outlive WriteTo/Serialize; AddTensor(info, std::string) keeps its own
@@ -91,6 +93,9 @@ class GgufWriter {
   // Appends a tensor that owns its bytes.
   base::Status AddTensor(const GgufTensorToWrite& info, std::string data);
 
+  // Whether a file without tensors still ends with padding to alignment.
+  void set_pad_empty_data_section(bool pad) { pad_empty_data_section_ = pad; }
+
   uint32_t alignment() const { return alignment_; }
   size_t meta_count() const { return meta_.size(); }
   size_t tensor_count() const { return tensors_.size(); }
@@ -122,6 +127,7 @@ class GgufWriter {
   uint64_t DataBytes() const;
 
   uint32_t alignment_ = 32;
+  bool pad_empty_data_section_ = true;
   std::vector<Meta> meta_;
   std::unordered_set<std::string> keys_;
   std::vector<Tensor> tensors_;

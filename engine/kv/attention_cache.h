@@ -11,13 +11,20 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "engine/kv/kv_type.h"
 
 namespace engine {
+
+// Fetches closed block `index` of `layer` during a restore (same alias as
+// in engine.h).
+using KvBlockFetcher = std::function<base::Result<std::string>(int layer, int64_t index)>;
 
 struct AttentionCacheConfig {
   int n_layer = 0;
@@ -69,6 +76,17 @@ class AttentionCache {
   virtual const AttentionCacheConfig& config() const = 0;
   // Bytes of K/V storage currently allocated.
   virtual size_t memory_bytes() const = 0;
+
+  // --- Checkpoints (Context's checkpoint API, engine.h) ---
+  // Closed blocks of `block_tokens()` positions each, per layer, are
+  // immutable once closed; the live state is everything else.
+  virtual int64_t block_tokens() const = 0;
+  virtual int64_t n_closed_blocks(int layer) const = 0;
+  virtual void ExportBlock(int layer, int64_t index, std::string* out) const = 0;
+  virtual void ExportLive(std::string* out) const = 0;
+  // Restores into a cache that holds no positions. On error the cache is
+  // left holding none.
+  virtual base::Status Restore(std::string_view live, const KvBlockFetcher& fetch) = 0;
 };
 
 // Every position kept at full resolution (f32 or f16).

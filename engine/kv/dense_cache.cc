@@ -1,14 +1,25 @@
 // The dense KV cache: every key and value stored exactly (f32) or as fp16.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "engine/kv/attention_cache.h"
+#include "engine/kv/state_io.h"
 #include "engine/quant/fp16.h"
 #include "engine/quant/vec.h"
 
 namespace engine {
 namespace {
+
+using kv::StateReader;
+using kv::StateWriter;
+
+// Positions per closed block in checkpoints. Dense blocks carry raw rows,
+// so the size only trades rows in the block index against live-state size.
+constexpr int64_t kDenseBlockTokens = 64;
+constexpr char kDenseBlockMagic[8] = {'L', 'H', 'K', 'V', 'D', 'B', 'K', '1'};
+constexpr char kDenseLiveMagic[8] = {'L', 'H', 'K', 'V', 'D', 'L', 'V', '1'};
 
 class DenseCache final : public AttentionCache {
  public:
@@ -78,6 +89,62 @@ class DenseCache final : public AttentionCache {
   const AttentionCacheConfig& config() const override { return config_; }
   size_t memory_bytes() const override { return 2 * layer_bytes_ * static_cast<size_t>(config_.n_layer); }
 
+  int64_t block_tokens() const override { return kDenseBlockTokens; }
+  int64_t n_closed_blocks(int /*layer*/) const override { return n_positions_ / kDenseBlockTokens; }
+
+  // Block: magic, u32 layer, u32 n_head_kv, u32 head_dim, u32 element
+  // bytes, i64 first_pos, then per KV head K rows and V rows of its
+  // positions, in the cache's element type.
+  void ExportBlock(int layer, int64_t index, std::string* out) const override {
+    out->clear();
+    StateWriter w(out);
+    w.PutArray(kDenseBlockMagic, 8);
+    PutGeometry(&w, layer);
+    w.Put<int64_t>(index * kDenseBlockTokens);
+    PutRows(&w, layer, index * kDenseBlockTokens, kDenseBlockTokens);
+  }
+
+  // Live state: magic, geometry of layer 0, i64 n_positions, then every
+  // layer's rows past its last closed block.
+  void ExportLive(std::string* out) const override {
+    out->clear();
+    StateWriter w(out);
+    w.PutArray(kDenseLiveMagic, 8);
+    PutGeometry(&w, 0);
+    w.Put<int64_t>(n_positions_);
+    const int64_t tail = n_closed_blocks(0) * kDenseBlockTokens;
+    for (int l = 0; l < config_.n_layer; ++l) PutRows(&w, l, tail, n_positions_ - tail);
+  }
+
+  base::Status Restore(std::string_view live, const KvBlockFetcher& fetch) override {
+    n_positions_ = 0;
+    StateReader r(live, "dense KV live state");
+    RETURN_IF_ERROR(CheckHeader(&r, kDenseLiveMagic, 0));
+    int64_t n = 0;
+    RETURN_IF_ERROR(r.Get("n_positions", &n));
+    if (n < 0 || n > config_.capacity) {
+      return r.Bad("n_positions", std::to_string(n) + " positions do not fit a cache of " +
+                                      std::to_string(config_.capacity));
+    }
+    const int64_t n_blocks = n / kDenseBlockTokens, tail = n_blocks * kDenseBlockTokens;
+    for (int l = 0; l < config_.n_layer; ++l) {
+      for (int64_t b = 0; b < n_blocks; ++b) {
+        ASSIGN_OR_RETURN(std::string bytes, fetch(l, b));
+        StateReader br(bytes, "dense KV block (layer " + std::to_string(l) + ", block " + std::to_string(b) + ")");
+        RETURN_IF_ERROR(CheckHeader(&br, kDenseBlockMagic, l));
+        int64_t first = 0;
+        RETURN_IF_ERROR(br.Get("first_pos", &first));
+        if (first != b * kDenseBlockTokens) return br.Bad("first_pos", "block holds position " + std::to_string(first));
+        RETURN_IF_ERROR(GetRows(&br, l, first, kDenseBlockTokens));
+        if (br.remaining() != 0) return br.Bad("end", std::to_string(br.remaining()) + " trailing bytes");
+      }
+      RETURN_IF_ERROR(GetRows(&r, l, tail, n - tail));
+    }
+    if (r.remaining() != 0) return r.Bad("end", std::to_string(r.remaining()) + " trailing bytes");
+    n_positions_ = n;
+    return base::Status::Ok();
+  }
+
  private:
   // out[h] = softmax(q[h] . K[0..pos] / sqrt(d)) . V[0..pos] for one token.
   void AttendOne(const AttentionBatch& b, int64_t t, int h, float* scores) const {
@@ -114,6 +181,54 @@ class DenseCache final : public AttentionCache {
         AxpyF16(p, ValuesF16(b.layer) + at, out, hd);
       }
     }
+  }
+
+  size_t elem_bytes() const { return config_.type == KvType::kF32 ? sizeof(float) : sizeof(uint16_t); }
+
+  void PutGeometry(StateWriter* w, int layer) const {
+    w->Put<uint32_t>(static_cast<uint32_t>(layer));
+    w->Put<uint32_t>(static_cast<uint32_t>(config_.n_head_kv));
+    w->Put<uint32_t>(static_cast<uint32_t>(config_.head_dim));
+    w->Put<uint32_t>(static_cast<uint32_t>(elem_bytes()));
+  }
+
+  base::Status CheckHeader(StateReader* r, const char (&magic)[8], int layer) const {
+    char got[8];
+    RETURN_IF_ERROR(r->GetArray("magic", got, 8));
+    if (std::memcmp(got, magic, 8) != 0) return r->Bad("magic", "not a dense KV state of this version");
+    uint32_t g[4];
+    RETURN_IF_ERROR(r->GetArray("geometry", g, 4));
+    const uint32_t want[4] = {static_cast<uint32_t>(layer), static_cast<uint32_t>(config_.n_head_kv),
+                              static_cast<uint32_t>(config_.head_dim), static_cast<uint32_t>(elem_bytes())};
+    if (std::memcmp(g, want, sizeof g) != 0) {
+      return r->Bad("geometry", "layer/kv heads/head dim/element bytes " + std::to_string(g[0]) + "/" +
+                                    std::to_string(g[1]) + "/" + std::to_string(g[2]) + "/" + std::to_string(g[3]) +
+                                    ", this cache has " + std::to_string(want[0]) + "/" + std::to_string(want[1]) +
+                                    "/" + std::to_string(want[2]) + "/" + std::to_string(want[3]));
+    }
+    return base::Status::Ok();
+  }
+
+  // Rows [first, first + n) of every KV head of `layer`: K then V per head.
+  void PutRows(StateWriter* w, int layer, int64_t first, int64_t n) const {
+    const size_t row = elem_bytes() * static_cast<size_t>(config_.head_dim);
+    for (int g = 0; g < config_.n_head_kv; ++g) {
+      const size_t at = (static_cast<size_t>(g) * head_stride_ + static_cast<size_t>(first) * config_.head_dim) *
+                        elem_bytes();
+      w->PutArray(k_[static_cast<size_t>(layer)].data() + at, row * static_cast<size_t>(n));
+      w->PutArray(v_[static_cast<size_t>(layer)].data() + at, row * static_cast<size_t>(n));
+    }
+  }
+
+  base::Status GetRows(StateReader* r, int layer, int64_t first, int64_t n) {
+    const size_t row = elem_bytes() * static_cast<size_t>(config_.head_dim);
+    for (int g = 0; g < config_.n_head_kv; ++g) {
+      const size_t at = (static_cast<size_t>(g) * head_stride_ + static_cast<size_t>(first) * config_.head_dim) *
+                        elem_bytes();
+      RETURN_IF_ERROR(r->GetArray("keys", k_[static_cast<size_t>(layer)].data() + at, row * static_cast<size_t>(n)));
+      RETURN_IF_ERROR(r->GetArray("values", v_[static_cast<size_t>(layer)].data() + at, row * static_cast<size_t>(n)));
+    }
+    return base::Status::Ok();
   }
 
   float* KeysF32(int l) { return reinterpret_cast<float*>(k_[static_cast<size_t>(l)].data()); }

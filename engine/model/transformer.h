@@ -8,6 +8,7 @@
 // thread pool it was given. Steady-state Forward calls do not allocate.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -41,6 +42,12 @@ class Transformer {
   int64_t n_past() const { return n_past_; }
   // Forgets positions >= n (n <= n_past()).
   void Truncate(int64_t n);
+  // After the cache was restored from a checkpoint: the position it holds
+  // and the logits the checkpointed sequence ended with.
+  void SetRestoredState(std::span<const float> last_logits) {
+    n_past_ = cache_->n_positions();
+    std::copy(last_logits.begin(), last_logits.end(), last_logits_.begin());
+  }
 
   const LoadedModel& model() const { return *model_; }
   AttentionCache& cache() { return *cache_; }

@@ -38,6 +38,35 @@ TEST_CASE("generate streams stories260K's greedy story", "[cli][engine]") {
   CHECK(r.err.find("tok/s") != std::string::npos);
 }
 
+TEST_CASE("generate runs on the tiered KV cache", "[cli][engine][kv]") {
+  REQUIRE_TESTDATA(testdata);
+  const std::string model = testdata + "/models/stories260K.gguf";
+  // Everything fits the exact tiers: the same greedy story as dense.
+  auto fits = testing::RunLonghaul(
+      {"generate", "-m", model, "-p", "Once upon a time", "-n", "16", "--temp", "0", "-t", "2", "--kv", "tiered"});
+  INFO(fits.err);
+  REQUIRE(fits.exit_code == 0);
+  CHECK(fits.out.rfind("Once upon a time, there was a little girl named Lily.", 0) == 0);
+  // A small exact budget, set through the flags: far positions are selected.
+  auto tiny_budget = testing::RunLonghaul({"generate", "-m", model, "-p", "Once upon a time", "-n", "300",
+                                           "--temp", "0", "-t", "2", "--ignore-eos", "--kv", "tiered:sink=4",
+                                           "--kv-window", "64", "--kv-topk", "4", "--kv-dense-layers", "0"});
+  INFO(tiny_budget.err);
+  REQUIRE(tiny_budget.exit_code == 0);
+  CHECK(tiny_budget.out.size() > 600);
+  CHECK(tiny_budget.err.find("generated: 300 tokens") != std::string::npos);
+
+  auto bad_key = testing::RunLonghaul({"generate", "-m", model, "-p", "hi", "--kv", "tiered:windw=64"});
+  CHECK(bad_key.exit_code == 2);
+  CHECK_THAT(bad_key.err, Catch::Contains("windw"));
+  auto bad_value = testing::RunLonghaul({"generate", "-m", model, "-p", "hi", "--kv-window", "lots"});
+  CHECK(bad_value.exit_code == 2);
+  CHECK_THAT(bad_value.err, Catch::Contains("--kv-window") && Catch::Contains("lots"));
+  auto invalid = testing::RunLonghaul({"generate", "-m", model, "-p", "hi", "--kv", "tiered", "--kv-bits", "3"});
+  CHECK(invalid.exit_code != 0);
+  CHECK_THAT(invalid.err, Catch::Contains("bits"));
+}
+
 TEST_CASE("eval writes every position's logits and prints the ids", "[cli][engine]") {
   REQUIRE_TESTDATA(testdata);
   const std::string out = testing::MakeTempDir("lh_eval") + "/logits.f32";

@@ -43,6 +43,7 @@ CliRun Longhaul(const std::vector<std::string>& args, bool merge_stderr) {
 }  // namespace
 
 TEST_CASE("cli: longhaul exec prints the output and a status line", "[sandbox][cli]") {
+  REQUIRE_FULL_SANDBOX();
   auto s = sandbox_testing::MakeScratch(false);
   auto run = Longhaul({"exec", "--repo", s.repo, "--", "sh", "-c", "echo hello; exit 3"}, true);
   INFO(run.out);
@@ -53,6 +54,7 @@ TEST_CASE("cli: longhaul exec prints the output and a status line", "[sandbox][c
 }
 
 TEST_CASE("cli: longhaul exec --json prints one JSON result", "[sandbox][cli]") {
+  REQUIRE_FULL_SANDBOX();
   auto s = sandbox_testing::MakeScratch(false);
   auto run = Longhaul({"exec", "--repo", s.repo, "--json", "--", "sh", "-c", "echo hi; echo oops >&2"}, false);
   INFO(run.out);
@@ -70,6 +72,7 @@ TEST_CASE("cli: longhaul exec --json prints one JSON result", "[sandbox][cli]") 
 }
 
 TEST_CASE("cli: longhaul exec --timeout kills and reports 124", "[sandbox][cli]") {
+  REQUIRE_FULL_SANDBOX();
   auto s = sandbox_testing::MakeScratch(false);
   auto run = Longhaul({"exec", "--repo", s.repo, "--timeout", "0.5", "--json", "--", "sleep", "1000"}, false);
   INFO(run.out);
@@ -80,7 +83,8 @@ TEST_CASE("cli: longhaul exec --timeout kills and reports 124", "[sandbox][cli]"
   CHECK(j["exit"]["signal_name"] == "SIGKILL");
 }
 
-TEST_CASE("cli: longhaul exec keeps its own memory bounded under a flood", "[.known-failing][sandbox][cli]") {
+TEST_CASE("cli: longhaul exec keeps its own memory bounded under a flood", "[sandbox][cli]") {
+  REQUIRE_FULL_SANDBOX();
   auto s = sandbox_testing::MakeScratch(false);
   // 300 MB of output through the CLI with a 64 KiB cap: if longhaul stored
   // it, its peak RSS would exceed that.
@@ -99,6 +103,7 @@ TEST_CASE("cli: longhaul exec keeps its own memory bounded under a flood", "[.kn
 }
 
 TEST_CASE("cli: the sandboxed command dies with longhaul", "[sandbox][cli]") {
+  REQUIRE_FULL_SANDBOX();
   auto s = sandbox_testing::MakeScratch(false);
   const std::string marker = "lh-orphan-" + std::to_string(::getpid());
   const std::string binary = testing::LonghaulBinary();

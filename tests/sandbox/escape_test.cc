@@ -43,24 +43,10 @@ class Tally {
 
 std::string Token() { return "lh" + std::to_string(::getpid()) + "x" + std::to_string(std::rand()); }
 
-bool FullStackAvailable() {
-  const sandbox::KernelFeatures& k = sandbox::ProbeKernelFeatures();
-  std::string missing;
-  if (!k.user_namespace) missing += " user_ns";
-  if (!k.mount_namespace || !k.mount_setattr) missing += " mount_ns";
-  if (!k.pid_namespace) missing += " pid_ns";
-  if (!k.net_namespace) missing += " net_ns";
-  if (k.landlock_abi < 1) missing += " landlock";
-  if (!k.seccomp_filter) missing += " seccomp";
-  if (missing.empty()) return true;
-  WARN("SKIPPED: this kernel lacks" << missing << "; the full escape suite needs every layer");
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("escape suite: every attempt to leave the sandbox fails precisely", "[sandbox][escape]") {
-  if (!FullStackAvailable()) return;
+  REQUIRE_FULL_SANDBOX();
   const auto s = sandbox_testing::MakeScratch(/*prefer_home=*/true);
   if (!s.outside_visible) WARN("scratch is under /tmp: outside paths are invisible, not read-only");
   const sandbox::Policy policy = sandbox_testing::TestPolicy(s);

@@ -39,6 +39,7 @@ sandbox::KernelFeatures Only(bool namespaces, int landlock_abi, bool seccomp) {
 }  // namespace
 
 TEST_CASE("exec: a C program compiles and its tests run", "[sandbox][exec]") {
+  REQUIRE_FULL_SANDBOX();
   auto s = sandbox_testing::MakeScratch(false);
   if (!sandbox_testing::HostHasProgram("cc")) {
     WARN("SKIPPED: no C compiler on this host");
@@ -58,6 +59,7 @@ TEST_CASE("exec: a C program compiles and its tests run", "[sandbox][exec]") {
 }
 
 TEST_CASE("exec: git status reads the repository", "[sandbox][exec]") {
+  REQUIRE_FULL_SANDBOX();
   auto s = sandbox_testing::MakeScratch(false);
   if (!s.has_git) {
     WARN("SKIPPED: git is not installed");
@@ -74,6 +76,7 @@ TEST_CASE("exec: git status reads the repository", "[sandbox][exec]") {
 }
 
 TEST_CASE("exec: a Python script runs", "[sandbox][exec]") {
+  REQUIRE_FULL_SANDBOX();
   auto s = sandbox_testing::MakeScratch(false);
   if (!sandbox_testing::HostHasProgram("python3")) {
     WARN("SKIPPED: python3 is not installed on this host");
@@ -93,6 +96,7 @@ TEST_CASE("exec: a Python script runs", "[sandbox][exec]") {
 }
 
 TEST_CASE("exec: exit codes, signals and missing commands are told apart", "[sandbox][exec]") {
+  REQUIRE_FULL_SANDBOX();
   auto s = sandbox_testing::MakeScratch(false);
   auto policy = sandbox_testing::TestPolicy(s);
   auto exited = Run(policy, {"sh", "-c", "echo out; echo err >&2; exit 7"});
@@ -126,6 +130,7 @@ TEST_CASE("exec: exit codes, signals and missing commands are told apart", "[san
 }
 
 TEST_CASE("exec: ordinary file work inside the repository", "[sandbox][exec]") {
+  REQUIRE_FULL_SANDBOX();
   auto s = sandbox_testing::MakeScratch(false);
   auto r = Run(sandbox_testing::TestPolicy(s),
                {"sh", "-c",
@@ -140,6 +145,7 @@ TEST_CASE("exec: ordinary file work inside the repository", "[sandbox][exec]") {
 }
 
 TEST_CASE("exec: the environment is scrubbed to the allow-list", "[sandbox][exec]") {
+  REQUIRE_FULL_SANDBOX();
   auto s = sandbox_testing::MakeScratch(false);
   ::setenv("LONGHAUL_TEST_SECRET_TOKEN", "hunter2", 1);
   auto r = Run(sandbox_testing::TestPolicy(s), {"env"});

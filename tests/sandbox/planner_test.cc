@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <cmath>
 
 #include "sandbox/internal/output_capture.h"
 #include "sandbox/internal/plan_json.h"
@@ -314,6 +315,11 @@ TEST_CASE("planner: malformed input is rejected", "[sandbox][planner]") {
   CHECK(sandbox::PlanLaunch(policy, cmd, host).status().code() == base::StatusCode::kInvalidArgument);
   policy.limits.output_kill_bytes = 1;
   CHECK(sandbox::PlanLaunch(policy, Cmd({"true"}), host).status().code() == base::StatusCode::kInvalidArgument);
+  for (double timeout : {0.0, -1.0, 1e300, std::nan("")}) {
+    policy = sandbox::DefaultPolicy("/r", "");
+    policy.limits.timeout_seconds = timeout;
+    CHECK(sandbox::PlanLaunch(policy, Cmd({"true"}), host).status().code() == base::StatusCode::kInvalidArgument);
+  }
   policy = sandbox::DefaultPolicy("/r", "");
   policy.deny_paths = {"relative/secret"};
   CHECK(sandbox::PlanLaunch(policy, Cmd({"true"}), host).status().code() == base::StatusCode::kInvalidArgument);

@@ -122,6 +122,20 @@ std::string ProbeLine(const base::Result<sandbox::ExecResult>& result) {
   return text.substr(0, text.find('\n'));
 }
 
+std::string MissingLayers() {
+  const sandbox::KernelFeatures& k = sandbox::ProbeKernelFeatures();
+  std::string missing;
+  if (!k.user_namespace) missing += " user_ns";
+  if (!k.mount_namespace || !k.mount_setattr) missing += " mount_ns";
+  if (!k.pid_namespace) missing += " pid_ns";
+  if (!k.net_namespace) missing += " net_ns";
+  if (!k.ipc_namespace) missing += " ipc_ns";
+  if (!k.uts_namespace) missing += " uts_ns";
+  if (k.landlock_abi < 1) missing += " landlock_fs";
+  if (!k.seccomp_filter) missing += " seccomp";
+  return missing;
+}
+
 bool HostHasProgram(const std::string& name) {
   return HostShell("command -v '" + name + "' >/dev/null 2>&1") == 0;
 }

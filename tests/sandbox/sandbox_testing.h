@@ -90,4 +90,20 @@ class HostSleeper {
   pid_t pid_ = -1;
 };
 
+// The layers this kernel lacks for the default policy, e.g. " user_ns
+// landlock"; empty when every required layer is available.
+std::string MissingLayers();
+
 }  // namespace sandbox_testing
+
+// Skips the rest of a test loudly when the kernel truly lacks a layer the
+// default policy requires (a container without user namespaces, a kernel
+// without Landlock); the message names them.
+#define REQUIRE_FULL_SANDBOX()                                                          \
+  do {                                                                                  \
+    const std::string lh_missing = ::sandbox_testing::MissingLayers();                 \
+    if (!lh_missing.empty()) {                                                          \
+      WARN("SKIPPED: this kernel lacks" << lh_missing << "; the test needs every layer"); \
+      return;                                                                           \
+    }                                                                                   \
+  } while (0)

@@ -30,6 +30,16 @@ class RecordingCache final : public AttentionCache {
   void Truncate(int64_t n) override;
   const AttentionCacheConfig& config() const override { return inner_->config(); }
   size_t memory_bytes() const override { return inner_->memory_bytes(); }
+  // Checkpoints pass through to the dense cache; the recording is not kept.
+  int64_t block_tokens() const override { return inner_->block_tokens(); }
+  int64_t n_closed_blocks(int layer) const override { return inner_->n_closed_blocks(layer); }
+  void ExportBlock(int layer, int64_t index, std::string* out) const override {
+    inner_->ExportBlock(layer, index, out);
+  }
+  void ExportLive(std::string* out) const override { inner_->ExportLive(out); }
+  base::Status Restore(std::string_view live, const KvBlockFetcher& fetch) override {
+    return inner_->Restore(live, fetch);
+  }
 
   const RecordedLayer& layer(int l) const { return layers_[static_cast<size_t>(l)]; }
 

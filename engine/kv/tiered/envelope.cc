@@ -101,7 +101,9 @@ __attribute__((target("avx2"))) void ScoreUnitsAvx2(const ScoreArgs& a) {
 
 // GCC 12 flags the _mm512_undefined_* inside its own reduce intrinsics.
 #pragma GCC diagnostic push
+#if !defined(__clang__)  // clang has no such group
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #pragma GCC diagnostic ignored "-Wuninitialized"
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) inline __m256i Half512(__m512i a) {
   return _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));

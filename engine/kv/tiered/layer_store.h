@@ -23,11 +23,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "base/status.h"
 #include "engine/kv/attention_cache.h"
 #include "engine/kv/policy.h"
+#include "engine/kv/state_io.h"
 #include "engine/kv/tiered/cold_codec.h"
 #include "engine/kv/tiered/envelope.h"
 #include "engine/kv/tiered/rope_table.h"
@@ -85,6 +87,18 @@ class LayerStore {
   size_t block_payload_bytes() const { return cold_.head_bytes() * static_cast<size_t>(geo_.n_head_kv); }
 
   LayerBytes bytes() const;
+
+  // --- Checkpoints (layer_store_checkpoint.cc) ---
+  // The live state: parameters, position, ring, sinks and the open block.
+  void ExportLive(StateWriter* w) const;
+  // Restores an empty store: the live state first (it sets n_positions),
+  // then closed blocks 0, 1, ... n_positions / block - 1 in order, in the
+  // format of block_format.h. Any mismatch with this store's geometry is a
+  // Corruption; call Clear() after a failure.
+  base::Status RestoreLive(StateReader* r);
+  base::Status RestoreBlock(int64_t index, std::span<const uint8_t> bytes);
+  // Forgets everything (positions, blocks), keeping allocations.
+  void Clear();
 
  private:
   struct Head {

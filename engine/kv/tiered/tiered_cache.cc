@@ -61,6 +61,11 @@ base::Result<std::unique_ptr<TieredCache>> TieredCache::Create(const AttentionCa
     max_sink = std::max<int64_t>(max_sink, std::min<int64_t>(p.n_sink, config.capacity));
     min_unit = std::min<int64_t>(min_unit, p.unit);
     if (p.summary > 0) max_sum_rows = std::max(max_sum_rows, config.capacity / p.block + 1);
+    if (p.block != policy.ForLayer(0).block) {
+      return base::InvalidArgument("kv policy: every layer must use the same block (" +
+                                   std::to_string(policy.ForLayer(0).block) + "); layer " + std::to_string(l) +
+                                   " asks for " + std::to_string(p.block) + " (checkpoints address blocks by position)");
+    }
     cache->layers_.push_back(std::make_unique<LayerStore>(geo, &cache->rope_));
   }
   const int group = config.n_head / config.n_head_kv;

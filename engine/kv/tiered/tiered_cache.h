@@ -19,11 +19,10 @@
 // (sinks, selected) are rotated at max(x, f - cap) from their pre-RoPE keys,
 // so no relative distance exceeds cap + n - 1; the window is clamped to cap.
 //
-// Checkpointing (next issue): closed blocks are immutable once written and
-// never change until a Truncate drops them; enumerate them per layer with
-// layer(l).n_closed_blocks() and ExportClosedBlock (block_format.h: the
-// self-contained byte format). The live state is LayerStore's sinks + ring
-// + staging + n_positions: O(n_sink + window) per layer and KV head.
+// Checkpointing: closed blocks are immutable once written and never change
+// until a Truncate drops them (block_format.h: the self-contained byte
+// format). The live state is LayerStore's sinks + ring + staging +
+// n_positions: O(n_sink + window) per layer and KV head.
 //
 // Threading: one thread calls Store/Attend/Truncate; Attend fans out over
 // the pool (KV heads x units for scoring and gathering, tokens x query
@@ -73,6 +72,14 @@ class TieredCache final : public AttentionCache {
   void Truncate(int64_t n) override;
   const AttentionCacheConfig& config() const override { return config_; }
   size_t memory_bytes() const override;
+
+  // Checkpoints (tiered_checkpoint.cc). Every layer closes blocks of the
+  // same size, so a block's positions follow from its index.
+  int64_t block_tokens() const override;
+  int64_t n_closed_blocks(int layer) const override;
+  void ExportBlock(int layer, int64_t index, std::string* out) const override;
+  void ExportLive(std::string* out) const override;
+  base::Status Restore(std::string_view live, const KvBlockFetcher& fetch) override;
 
   CacheBytes bytes() const;
   const AttendStats& last_stats() const { return stats_; }

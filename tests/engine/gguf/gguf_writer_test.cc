@@ -219,7 +219,7 @@ TEST_CASE("The writer rejects what would make a bad file", "[gguf][writer]") {
   CHECK(w.tensor_count() == 1);
 }
 
-TEST_CASE("Rewriting every reference GGUF gives the same bytes", "[.known-failing][gguf][writer][testdata]") {
+TEST_CASE("Rewriting every reference GGUF gives the same bytes", "[gguf][writer][testdata]") {
   REQUIRE_TESTDATA(dir);
   int n_files = 0;
   for (const char* sub : {"models", "tokenizer"}) {
@@ -231,10 +231,10 @@ TEST_CASE("Rewriting every reference GGUF gives the same bytes", "[.known-failin
       REQUIRE(file.ok());
       auto copy = engine::CopyGguf(**file);
       REQUIRE(copy.ok());
-      REQUIRE(copy->FileSize() == (*file)->file_size());
+      CHECK(copy->FileSize() == (*file)->file_size());
       const std::string bytes = copy->Serialize();
-      REQUIRE(bytes.size() == (*file)->file_size());
-      CHECK(std::memcmp(bytes.data(), (*file)->file_data(), bytes.size()) == 0);
+      REQUIRE(bytes.size() == copy->FileSize());
+      if (bytes.size() == (*file)->file_size()) CHECK(std::memcmp(bytes.data(), (*file)->file_data(), bytes.size()) == 0);
       ++n_files;
     }
   }

@@ -19,8 +19,10 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "engine/engine.h"
 #include "engine/model_file.h"
 #include "tests/testing.h"
 
@@ -174,6 +176,32 @@ RunResult RunPeer(const Peer& peer, const std::string& path, const std::string& 
   return r;
 }
 
+double RelativeRms(const std::vector<float>& got, const std::vector<float>& want) {
+  double diff_sq = 0, want_sq = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double d = static_cast<double>(got[i]) - want[i];
+    diff_sq += d * d;
+    want_sq += static_cast<double>(want[i]) * want[i];
+  }
+  return std::sqrt(diff_sq / want_sq);
+}
+
+// Our engine on the same file and tokens: the logits must agree with
+// llama.cpp's up to kernel rounding, whatever the weight type.
+std::vector<float> RunOurs(const std::string& path, const std::string& prompt, const std::vector<int32_t>& peer_tokens) {
+  auto model = engine::Model::Load(path);
+  REQUIRE(model.ok());
+  CHECK(model->Tokenize(prompt, /*add_special=*/false, /*parse_special=*/true) == peer_tokens);
+  engine::ContextOptions options;
+  options.n_ctx = 256;
+  options.kv_type = engine::KvType::kF32;
+  options.n_threads = 1;
+  auto ctx = engine::Context::Create(*model, options);
+  REQUIRE(ctx.ok());
+  REQUIRE((*ctx)->Eval(peer_tokens).ok());
+  return std::vector<float>((*ctx)->logits().begin(), (*ctx)->logits().end());
+}
+
 TEST_CASE("llama.cpp loads and runs every tiny arch and type we write", "[gguf][tiny][llama_cpp]") {
   std::string why;
   const std::optional<Peer>& peer = LoadPeer(&why);
@@ -214,7 +242,7 @@ TEST_CASE("llama.cpp loads and runs every tiny arch and type we write", "[gguf][
     CHECK(max_abs < 30.0);  // neither vanishing nor exploding
 
     const std::pair<const char*, double> types[] = {{"f16", 0.01}, {"bf16", 0.05}, {"q8_0", 0.05}, {"q6_k", 0.1},
-                                                    {"q5_k", 0.2}, {"q4_k", 0.35}, {"q4_0", 0.35}};
+                                                    {"q5_k", 0.25}, {"q4_k", 0.5}, {"q4_0", 0.5}};
     for (const auto& [type, tolerance] : types) {
       spec.weight_type = type;
       const std::string path = dir + "/" + arch + "-" + type + ".gguf";
@@ -223,13 +251,17 @@ TEST_CASE("llama.cpp loads and runs every tiny arch and type we write", "[gguf][
       INFO(type);
       CHECK(q.tokens == ref.tokens);
       REQUIRE(q.logits.size() == ref.logits.size());
-      double diff_sq = 0;
-      for (size_t i = 0; i < q.logits.size(); ++i) {
-        const double d = q.logits[i] - ref.logits[i];
-        diff_sq += d * d;
-      }
-      const double rel = std::sqrt(diff_sq / static_cast<double>(q.logits.size())) / ref_rms;
+      // Quantization noise of random weights against the f32 file: loose,
+      // it only shows the blocks decode to the intended weights at all.
+      const double rel = RelativeRms(q.logits, ref.logits);
       WARN(arch << " " << type << ": rms(logits - f32 logits) / rms(f32 logits) = " << rel);
+      // The same file in our engine: a block either engine read differently
+      // would cost O(1). What remains is the two engines rounding their
+      // 8-bit activations differently (measured 0.1% for f16, 1.6-3.0% for
+      // the quantized types, 2 layers of random weights).
+      const double ours = RelativeRms(RunOurs(path, prompt, q.tokens), q.logits);
+      WARN(arch << " " << type << ": rms(ours - llama.cpp) / rms(llama.cpp) = " << ours);
+      CHECK(ours < (std::string_view(type).ends_with("16") ? 0.01 : 0.05));
       CHECK(rel < tolerance);
     }
   }

@@ -1,0 +1,151 @@
+// LayerStore's checkpoint half: the live state (position, ring, sinks, open
+// block) and the import of closed blocks written by ExportClosedBlock.
+#include <algorithm>
+#include <cstring>
+
+#include "engine/kv/tiered/block_format.h"
+#include "engine/kv/tiered/layer_store.h"
+
+namespace engine::kv {
+namespace {
+
+size_t Sz(int64_t a, int64_t b) { return static_cast<size_t>(a) * static_cast<size_t>(b); }
+
+// The parameters a layer's bytes depend on, in a fixed order.
+std::array<int32_t, 10> ParamsArray(const TieredParams& p) {
+  return {p.n_sink, p.window, p.unit, p.block, p.top_k, p.rerank, p.prefill_scale, p.summary, p.bits, p.index_bits};
+}
+
+}  // namespace
+
+// Layout: i32 params[10], i32 n_head_kv, i32 head_dim, i64 n, ring_cap,
+// ring_lo; per head: sinks [min(n, n_sink)] (K f16, V f16, pre-RoPE K f32),
+// ring rows of positions [ring_lo, n) in order (K f16, V f16), open block
+// rows [n % block] (pre-RoPE K, K, V f32).
+void LayerStore::ExportLive(StateWriter* w) const {
+  const TieredParams& p = geo_.params;
+  const int d = geo_.head_dim;
+  for (int32_t v : ParamsArray(p)) w->Put(v);
+  w->Put<int32_t>(geo_.n_head_kv);
+  w->Put<int32_t>(d);
+  w->Put<int64_t>(n_);
+  w->Put<int64_t>(ring_cap_);
+  w->Put<int64_t>(ring_lo_);
+  const int64_t n_sink = std::min<int64_t>(n_, p.n_sink);
+  const int64_t open = n_ % p.block;
+  for (const Head& h : heads_) {
+    w->PutArray(h.sink_k.data(), Sz(n_sink, d));
+    w->PutArray(h.sink_v.data(), Sz(n_sink, d));
+    w->PutArray(h.sink_k_pre.data(), Sz(n_sink, d));
+    for (int64_t pos = ring_lo_; pos < n_; ++pos) {
+      w->PutArray(&h.ring_k[Sz(pos % ring_cap_, d)], static_cast<size_t>(d));
+      w->PutArray(&h.ring_v[Sz(pos % ring_cap_, d)], static_cast<size_t>(d));
+    }
+    w->PutArray(h.stage_k_pre.data(), Sz(open, d));
+    w->PutArray(h.stage_k.data(), Sz(open, d));
+    w->PutArray(h.stage_v.data(), Sz(open, d));
+  }
+}
+
+base::Status LayerStore::RestoreLive(StateReader* r) {
+  const TieredParams& p = geo_.params;
+  const int d = geo_.head_dim;
+  std::array<int32_t, 10> params{};
+  RETURN_IF_ERROR(r->GetArray("params", params.data(), params.size()));
+  if (params != ParamsArray(p)) return r->Bad("params", "the checkpoint's tiered parameters differ from the policy's");
+  int32_t heads = 0, dim = 0;
+  RETURN_IF_ERROR(r->Get("n_head_kv", &heads));
+  RETURN_IF_ERROR(r->Get("head_dim", &dim));
+  if (heads != geo_.n_head_kv || dim != d) {
+    return r->Bad("geometry", std::to_string(heads) + " KV heads of dim " + std::to_string(dim) + ", the model has " +
+                                  std::to_string(geo_.n_head_kv) + " of dim " + std::to_string(d));
+  }
+  int64_t n = 0, ring_cap = 0, ring_lo = 0;
+  RETURN_IF_ERROR(r->Get("n_positions", &n));
+  RETURN_IF_ERROR(r->Get("ring_capacity", &ring_cap));
+  RETURN_IF_ERROR(r->Get("ring_lo", &ring_lo));
+  if (n < 0 || n > geo_.capacity) return r->Bad("n_positions", std::to_string(n) + " does not fit the cache");
+  if (ring_cap < std::min<int64_t>(p.window, geo_.capacity) || ring_cap > geo_.capacity) {
+    return r->Bad("ring_capacity", std::to_string(ring_cap) + " is out of range");
+  }
+  if (ring_lo < std::max<int64_t>(0, n - ring_cap) || ring_lo > n || ring_lo > std::max<int64_t>(0, n - p.window)) {
+    return r->Bad("ring_lo", std::to_string(ring_lo) + " is out of range for " + std::to_string(n) + " positions");
+  }
+  EnsureRing(ring_cap);
+  if (ring_cap_ != ring_cap) return r->Bad("ring_capacity", "the ring already holds " + std::to_string(ring_cap_));
+  const int64_t n_sink = std::min<int64_t>(n, p.n_sink);
+  const int64_t open = n % p.block;
+  for (Head& h : heads_) {
+    RETURN_IF_ERROR(r->GetArray("sink keys", h.sink_k.data(), Sz(n_sink, d)));
+    RETURN_IF_ERROR(r->GetArray("sink values", h.sink_v.data(), Sz(n_sink, d)));
+    RETURN_IF_ERROR(r->GetArray("sink pre-RoPE keys", h.sink_k_pre.data(), Sz(n_sink, d)));
+    for (int64_t pos = ring_lo; pos < n; ++pos) {
+      RETURN_IF_ERROR(r->GetArray("ring keys", &h.ring_k[Sz(pos % ring_cap_, d)], static_cast<size_t>(d)));
+      RETURN_IF_ERROR(r->GetArray("ring values", &h.ring_v[Sz(pos % ring_cap_, d)], static_cast<size_t>(d)));
+    }
+    RETURN_IF_ERROR(r->GetArray("open block pre-RoPE keys", h.stage_k_pre.data(), Sz(open, d)));
+    RETURN_IF_ERROR(r->GetArray("open block keys", h.stage_k.data(), Sz(open, d)));
+    RETURN_IF_ERROR(r->GetArray("open block values", h.stage_v.data(), Sz(open, d)));
+  }
+  n_ = n;
+  ring_lo_ = ring_lo;
+  return base::Status::Ok();
+}
+
+base::Status LayerStore::RestoreBlock(int64_t index, std::span<const uint8_t> bytes) {
+  const TieredParams& p = geo_.params;
+  const int d = geo_.head_dim;
+  const std::string where = "KV block (layer " + std::to_string(geo_.layer) + ", block " + std::to_string(index) + ")";
+  if (index != n_closed_blocks() || (index + 1) * p.block > n_) {
+    return base::Corruption(where + ": out of order or beyond the live state's " + std::to_string(n_) + " positions");
+  }
+  auto parsed = ParseClosedBlock(bytes);
+  if (!parsed.ok()) return parsed.status().WithContext(where);
+  const ClosedBlockHeader& h = *parsed;
+  const bool matches = h.layer == geo_.layer && h.head_dim == d && h.first_pos == index * p.block &&
+                       h.tokens == p.block && h.unit == p.unit && h.n_head_kv == geo_.n_head_kv && h.bits == p.bits &&
+                       h.index_bits == p.index_bits && h.has_summary == (p.summary > 0);
+  if (!matches) return base::Corruption(where + ": its header does not match this layer's geometry and policy");
+  const uint8_t* rd = bytes.data() + kBlockHeaderBytes;
+  uint8_t* slot = SlotForBlock(index);
+  std::memcpy(slot, rd, block_payload_bytes());
+  rd += block_payload_bytes();
+  const int eb = env_bytes();
+  for (Head& head : heads_) {
+    const size_t env0 = head.env.size();
+    head.env.resize(env0 + Sz(units_per_block_, eb));
+    for (int u = 0; u < units_per_block_; ++u) {
+      UnitMeta m;
+      std::memcpy(&m, rd, sizeof m);
+      head.meta.push_back(m);
+      std::memcpy(&head.env[env0 + Sz(u, eb)], rd + sizeof m, static_cast<size_t>(eb));
+      rd += sizeof m + static_cast<size_t>(eb);
+    }
+  }
+  if (p.summary > 0) {
+    for (Head& head : heads_) {
+      const size_t at = head.sum_k.size();
+      head.sum_k.resize(at + static_cast<size_t>(d));
+      head.sum_v.resize(at + static_cast<size_t>(d));
+      std::memcpy(&head.sum_k[at], rd, Sz(d, 2));
+      std::memcpy(&head.sum_v[at], rd + Sz(d, 2), Sz(d, 2));
+      rd += Sz(d, 4);
+    }
+  }
+  block_payload_.push_back(slot);
+  return base::Status::Ok();
+}
+
+void LayerStore::Clear() {
+  for (Head& h : heads_) {
+    h.env.clear();
+    h.meta.clear();
+    h.sum_k.clear();
+    h.sum_v.clear();
+  }
+  block_payload_.clear();
+  n_ = 0;
+  ring_lo_ = 0;
+}
+
+}  // namespace engine::kv

@@ -1,0 +1,79 @@
+// TieredCache's checkpoint half: closed blocks in block_format.h's format,
+// and a live state that wraps each layer's (LayerStore::ExportLive).
+#include <cstring>
+
+#include "engine/kv/tiered/block_format.h"
+#include "engine/kv/tiered/tiered_cache.h"
+
+namespace engine::kv {
+namespace {
+
+constexpr char kLiveMagic[8] = {'L', 'H', 'K', 'V', 'T', 'L', 'V', '1'};
+
+}  // namespace
+
+int64_t TieredCache::block_tokens() const { return layers_.front()->geometry().params.block; }
+
+int64_t TieredCache::n_closed_blocks(int layer) const {
+  return layers_[static_cast<size_t>(layer)]->n_closed_blocks();
+}
+
+void TieredCache::ExportBlock(int layer, int64_t index, std::string* out) const {
+  std::vector<uint8_t> bytes;
+  ExportClosedBlock(*layers_[static_cast<size_t>(layer)], index, &bytes);
+  out->assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+// Layout: magic, i32 n_layer, i64 far-distance cap, i64 n_positions, then
+// each layer's live state.
+void TieredCache::ExportLive(std::string* out) const {
+  out->clear();
+  StateWriter w(out);
+  w.PutArray(kLiveMagic, 8);
+  w.Put<int32_t>(config_.n_layer);
+  w.Put<int64_t>(cap_);
+  w.Put<int64_t>(n_positions_);
+  for (const auto& L : layers_) L->ExportLive(&w);
+}
+
+base::Status TieredCache::Restore(std::string_view live, const KvBlockFetcher& fetch) {
+  for (auto& L : layers_) L->Clear();
+  n_positions_ = 0;
+  auto status = [&]() -> base::Status {
+    StateReader r(live, "tiered KV live state");
+    char magic[8];
+    RETURN_IF_ERROR(r.GetArray("magic", magic, 8));
+    if (std::memcmp(magic, kLiveMagic, 8) != 0) return r.Bad("magic", "not a tiered KV live state of this version");
+    int32_t n_layer = 0;
+    int64_t cap = 0, n = 0;
+    RETURN_IF_ERROR(r.Get("n_layer", &n_layer));
+    RETURN_IF_ERROR(r.Get("far_distance_cap", &cap));
+    RETURN_IF_ERROR(r.Get("n_positions", &n));
+    if (n_layer != config_.n_layer) {
+      return r.Bad("n_layer", std::to_string(n_layer) + " layers, the model has " + std::to_string(config_.n_layer));
+    }
+    if (cap != cap_) {
+      return r.Bad("far_distance_cap", std::to_string(cap) + ", this context uses " + std::to_string(cap_));
+    }
+    for (int l = 0; l < config_.n_layer; ++l) {
+      LayerStore& L = *layers_[static_cast<size_t>(l)];
+      RETURN_IF_ERROR(L.RestoreLive(&r));
+      if (L.n_positions() != n) return r.Bad("n_positions", "layer " + std::to_string(l) + " disagrees");
+      const int64_t n_blocks = n / L.geometry().params.block;
+      for (int64_t b = 0; b < n_blocks; ++b) {
+        ASSIGN_OR_RETURN(std::string bytes, fetch(l, b));
+        RETURN_IF_ERROR(L.RestoreBlock(
+            b, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
+      }
+    }
+    if (r.remaining() != 0) return r.Bad("end", std::to_string(r.remaining()) + " trailing bytes");
+    n_positions_ = n;
+    return base::Status::Ok();
+  }();
+  if (!status.ok()) {
+    for (auto& L : layers_) L->Clear();
+  }
+  return status;
+}
+
+}  // namespace engine::kv
