@@ -52,7 +52,9 @@ void ThreadPool::WorkerLoop(int index) {
     seen = generation_.load(std::memory_order_acquire);
     if (stop_.load()) return;
     (*job_)(index);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    // The last worker out wakes an owner that stopped spinning; when none
+    // waits, notify_one is a load, not a syscall.
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
   }
 }
 
@@ -71,7 +73,18 @@ void ThreadPool::Run(FunctionRef<void(int)> fn) {
   }
   wake_.notify_all();
   fn(0);
-  while (pending_.load(std::memory_order_acquire) != 0) CpuRelax();
+  // Spin briefly (workers usually finish within microseconds of us), then
+  // sleep: on an oversubscribed machine a spinning owner would burn the
+  // time slice a descheduled worker needs to finish.
+  for (int spins = 0;; ++spins) {
+    const int left = pending_.load(std::memory_order_acquire);
+    if (left == 0) break;
+    if (spins < kSpinIterations) {
+      CpuRelax();
+    } else {
+      pending_.wait(left, std::memory_order_acquire);
+    }
+  }
   job_ = nullptr;
 }
 

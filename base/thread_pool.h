@@ -4,7 +4,9 @@
 // time; the calls are not reentrant (no ParallelFor inside a task). The
 // owner thread takes part in the work as thread index 0, so a pool of N
 // threads starts N-1 workers. Between jobs, workers spin briefly and then
-// sleep, so back-to-back small jobs (decode) do not pay a futex wake each.
+// sleep, so back-to-back small jobs (decode) do not pay a futex wake each;
+// the owner waiting for a job's stragglers does the same, so an
+// oversubscribed machine degrades to futex handoffs instead of spinning.
 // Run/ParallelFor never allocate.
 #pragma once
 

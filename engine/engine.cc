@@ -18,6 +18,12 @@ base::Result<Model> Model::Load(const std::string& path, base::FileSystem* fs) {
   return Model(std::move(loaded));
 }
 
+base::Result<Model> Model::LoadVocab(const std::string& path, base::FileSystem* fs) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const LoadedModel> loaded,
+                   LoadedModel::Load(fs ? fs : base::DefaultFileSystem(), path, /*vocab_only=*/true));
+  return Model(std::move(loaded));
+}
+
 ModelSummary Model::Summary() const {
   const HParams& hp = impl_->hparams();
   ModelSummary s;
@@ -69,6 +75,9 @@ base::Result<std::unique_ptr<Context>> Context::Create(const Model& model, const
   if (options.n_ctx <= 0) return base::InvalidArgument("context size must be positive");
   if (options.n_batch <= 0) return base::InvalidArgument("batch size must be positive");
   if (options.n_threads < 0) return base::InvalidArgument("thread count must not be negative");
+  if (model.loaded()->vocab_only()) {
+    return base::InvalidArgument(model.loaded()->path() + " was loaded as a vocabulary only; it cannot run");
+  }
   const HParams& hp = model.loaded()->hparams();
   std::unique_ptr<Context> ctx(new Context(model, options));
   ctx->pool_ = std::make_unique<base::ThreadPool>(options.n_threads);

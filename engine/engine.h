@@ -61,6 +61,9 @@ class Model {
  public:
   // Maps and validates the file. fs defaults to the real file system.
   static base::Result<Model> Load(const std::string& path, base::FileSystem* fs = nullptr);
+  // Only the tokenizer, for vocabulary-only files (or to tokenize without
+  // mapping weights). Such a model cannot create a Context.
+  static base::Result<Model> LoadVocab(const std::string& path, base::FileSystem* fs = nullptr);
 
   ModelSummary Summary() const;
 

@@ -8,9 +8,13 @@
 #include <cstdio>
 #include <iostream>
 #include <random>
+#include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "agent/cli/command.h"
 #include "agent/cli/engine_flags.h"
+#include "agent/cli/llama_peer.h"
 
 namespace cli {
 namespace {
@@ -20,6 +24,8 @@ struct BenchFlags {
   int pp = 512;
   int tg = 128;
   int reps = 3;
+  bool vs_llama_cpp = false;  // also time llama.cpp on the same file, same tokens
+  std::string llama_cpp_dir;  // empty: the pinned npm package
 };
 
 struct Stats {
@@ -39,6 +45,49 @@ int64_t PeakRssBytes() {
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<int64_t>(usage.ru_maxrss) * 1024;
+}
+
+struct Rates {
+  std::vector<double> pp, tg;
+};
+
+// llama.cpp on the same file, prompt and thread count, timed the same way
+// (pp: the prompt as one batch into an empty cache; tg: single-token steps).
+base::Result<Rates> BenchLlamaCpp(const BenchFlags& f, const std::vector<int32_t>& prompt, int32_t first_token) {
+  ASSIGN_OR_RETURN(LlamaPeer peer, LlamaPeer::Load(f.llama_cpp_dir));
+  LlamaSessionOptions o;
+  o.n_ctx = static_cast<uint32_t>(std::max(f.pp, f.tg) + 16);
+  o.n_batch = static_cast<uint32_t>(std::max(f.pp, 1));
+  o.n_threads = f.engine.threads > 0 ? f.engine.threads : static_cast<int>(std::thread::hardware_concurrency());
+  ASSIGN_OR_RETURN(std::unique_ptr<LlamaSession> s, peer.Open(f.engine.model_path, o));
+  using Clock = std::chrono::steady_clock;
+  Rates r;
+  for (int rep = -1; rep < f.reps; ++rep) {
+    if (f.pp > 0) {
+      RETURN_IF_ERROR(s->Reset());
+      const auto t0 = Clock::now();
+      RETURN_IF_ERROR(s->Decode(prompt));
+      const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (rep >= 0) r.pp.push_back(f.pp / secs);
+    }
+    if (f.tg > 0) {
+      RETURN_IF_ERROR(s->Reset());
+      int32_t token = first_token;
+      const auto t0 = Clock::now();
+      for (int i = 0; i < f.tg; ++i) {
+        RETURN_IF_ERROR(s->Decode(std::span<const int32_t>(&token, 1)));
+        token = engine::ArgMax(s->Logits());
+      }
+      const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (rep >= 0) r.tg.push_back(f.tg / secs);
+    }
+  }
+  return r;
+}
+
+void PrintStats(const char* name, const std::vector<double>& rates) {
+  const Stats s = Summarize(rates);
+  std::printf("\"%s\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}", name, s.median, s.min, s.max);
 }
 
 int RunBenchEngine(BenchFlags f) {
@@ -79,21 +128,39 @@ int RunBenchEngine(BenchFlags f) {
   const engine::ModelSummary info = model->Summary();
   std::printf("{\"bench\": \"engine\", \"backend\": \"cpu\", \"kernels\": \"%s\", \"model\": \"%s\", ",
               engine::CpuKernelName().c_str(), info.path.c_str());
-  std::printf("\"arch\": \"%s\", \"threads\": %d, \"kv_type\": \"%s\", \"reps\": %d, ", info.arch.c_str(),
-              f.engine.threads, f.engine.kv_type.c_str(), f.reps);
+  std::printf("\"arch\": \"%s\", \"threads\": %d, \"kv_type\": \"%s\", \"reps\": %d, \"pp\": %d, \"tg\": %d, ",
+              info.arch.c_str(), f.engine.threads, f.engine.kv_type.c_str(), f.reps, f.pp, f.tg);
   if (!pp_rates.empty()) {
-    Stats s = Summarize(pp_rates);
-    std::printf("\"pp\": %d, \"prompt_tok_s\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}, ", f.pp, s.median,
-                s.min, s.max);
+    PrintStats("prompt_tok_s", pp_rates);
+    std::printf(", ");
   }
   if (!tg_rates.empty()) {
-    Stats s = Summarize(tg_rates);
-    std::printf("\"tg\": %d, \"decode_tok_s\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}, ", f.tg, s.median,
-                s.min, s.max);
+    PrintStats("decode_tok_s", tg_rates);
+    std::printf(", ");
   }
-  std::printf("\"model_bytes\": %llu, \"kv_bytes\": %zu, \"peak_rss_bytes\": %lld}\n",
+  std::printf("\"model_bytes\": %llu, \"kv_bytes\": %zu, \"peak_rss_bytes\": %lld",
               static_cast<unsigned long long>(info.weight_bytes), (*ctx)->kv_bytes(),
               static_cast<long long>(PeakRssBytes()));
+  if (f.vs_llama_cpp) {
+    // Same prompt ids; decode starts from the same token.
+    auto peer = BenchLlamaCpp(f, prompt, prompt.empty() ? 1 : prompt.front());
+    if (!peer.ok()) {
+      std::printf(", \"llama_cpp\": {\"error\": %s}", nlohmann::json(peer.status().ToString()).dump().c_str());
+    } else {
+      std::printf(", \"llama_cpp\": {");
+      if (!peer->pp.empty()) {
+        PrintStats("prompt_tok_s", peer->pp);
+        std::printf(", \"prompt_ratio\": %.3f%s", Summarize(pp_rates).median / Summarize(peer->pp).median,
+                    peer->tg.empty() ? "" : ", ");
+      }
+      if (!peer->tg.empty()) {
+        PrintStats("decode_tok_s", peer->tg);
+        std::printf(", \"decode_ratio\": %.3f", Summarize(tg_rates).median / Summarize(peer->tg).median);
+      }
+      std::printf("}");
+    }
+  }
+  std::printf("}\n");
   return kExitOk;
 }
 
@@ -109,6 +176,11 @@ void RegisterBenchCommands(CommandTable& table) {
   eng->add_option("--pp", flags->pp, "prompt tokens")->check(CLI::NonNegativeNumber);
   eng->add_option("--tg", flags->tg, "decode tokens")->check(CLI::NonNegativeNumber);
   eng->add_option("--reps", flags->reps, "timed repetitions")->check(CLI::PositiveNumber);
+  eng->add_flag("--vs-llama-cpp", flags->vs_llama_cpp,
+                "also time llama.cpp (dlopen'ed) on the same file, tokens and threads; ratios are ours / theirs");
+  RegisterBenchKvCommand(table, bench);
+  eng->add_option("--llama-cpp-dir", flags->llama_cpp_dir,
+                  "directory with libllama.*.so and libggml.*.so (default: the pinned npm package)");
 }
 
 }  // namespace cli

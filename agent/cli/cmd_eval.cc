@@ -75,7 +75,8 @@ struct TokenizeFlags {
 };
 
 int RunTokenize(const TokenizeFlags& f) {
-  auto model = engine::Model::Load(f.model_path);
+  // Only the vocabulary is needed, so vocabulary-only GGUF files work too.
+  auto model = engine::Model::LoadVocab(f.model_path);
   if (!model.ok()) return ReportError(model.status());
   std::vector<int32_t> ids = model->Tokenize(f.prompt, !f.no_special, !f.no_parse_special);
   if (!f.pieces) {

@@ -54,6 +54,7 @@ void RegisterGenerateCommand(CommandTable& table);
 void RegisterEvalCommands(CommandTable& table);
 void RegisterPerplexityCommand(CommandTable& table);
 void RegisterBenchCommands(CommandTable& table);
+void RegisterSessionsCommands(CommandTable& table);
 // `bench kv` (cmd_bench_kv.cc), nested under the `bench` subcommand.
 void RegisterBenchKvCommand(CommandTable& table, CLI::App* bench);
 

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   cli::RegisterEvalCommands(table);
   cli::RegisterPerplexityCommand(table);
   cli::RegisterBenchCommands(table);
+  cli::RegisterSessionsCommands(table);
 
   try {
     app.parse(argc, argv);

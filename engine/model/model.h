@@ -18,7 +18,10 @@ namespace engine {
 
 class LoadedModel {
  public:
-  static base::Result<std::shared_ptr<const LoadedModel>> Load(base::FileSystem* fs, const std::string& path);
+  // vocab_only: the tokenizer (and whatever hyperparameters the metadata
+  // has) without binding weights, for vocabulary-only GGUF files.
+  static base::Result<std::shared_ptr<const LoadedModel>> Load(base::FileSystem* fs, const std::string& path,
+                                                              bool vocab_only = false);
 
   const std::string& path() const { return path_; }
   const GgufFile& gguf() const { return *gguf_; }
@@ -27,6 +30,7 @@ class LoadedModel {
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   // DESIGN.md 3.1: hash of architecture metadata and tensor data, hex.
   const std::string& fingerprint() const { return fingerprint_; }
+  bool vocab_only() const { return vocab_only_; }
 
  private:
   LoadedModel() = default;
@@ -37,6 +41,7 @@ class LoadedModel {
   ModelWeights weights_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::string fingerprint_;
+  bool vocab_only_ = false;
 };
 
 }  // namespace engine

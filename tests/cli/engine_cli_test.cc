@@ -109,6 +109,20 @@ TEST_CASE("tokenize prints ids with BOS", "[cli][engine]") {
   CHECK(r.out == "1 403 407 261 378\n");
 }
 
+TEST_CASE("tokenize works on vocabulary-only files", "[cli][engine]") {
+  REQUIRE_TESTDATA(testdata);
+  const std::string vocab = testdata + "/tokenizer/ggml-vocab-llama-spm.gguf";
+  // The first vector of its .inp/.out pair (ids without BOS).
+  auto r = testing::RunLonghaul({"tokenize", "-m", vocab, "-p", "ied 4 \u00bd months", "--no-special"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "474 287 29871 29946 29871 30226 7378\n");
+  // Running it is refused clearly: there are no weights.
+  auto run = testing::RunLonghaul({"generate", "-m", vocab, "-p", "hi"});
+  CHECK(run.exit_code == 1);
+  CHECK_THAT(run.err, Catch::Contains("token_embd.weight"));
+}
+
 TEST_CASE("bench engine prints one JSON object", "[cli][engine][bench]") {
   REQUIRE_TESTDATA(testdata);
   auto r = testing::RunLonghaul({"bench", "engine", "-m", testdata + "/models/stories260K.gguf", "--pp", "32",
@@ -120,6 +134,44 @@ TEST_CASE("bench engine prints one JSON object", "[cli][engine][bench]") {
   CHECK(j["decode_tok_s"]["median"].get<double>() > 0);
   CHECK(j["model_bytes"].get<uint64_t>() > 0);
   CHECK(j["peak_rss_bytes"].get<int64_t>() > 0);
+}
+
+TEST_CASE("bench engine times llama.cpp side by side", "[cli][engine][bench][llama_cpp]") {
+  REQUIRE_TESTDATA(testdata);
+  auto r = testing::RunLonghaul({"bench", "engine", "-m", testdata + "/models/stories260K.gguf", "--pp", "32",
+                                 "--tg", "8", "--reps", "1", "-t", "1", "--vs-llama-cpp"});
+  INFO(r.err << r.out);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j.contains("llama_cpp"));
+  if (j["llama_cpp"].contains("error")) {
+    // Without the peer the bench still reports our numbers and says why.
+    WARN("SKIPPED: " << j["llama_cpp"]["error"].get<std::string>());
+    CHECK_THAT(j["llama_cpp"]["error"].get<std::string>(), Catch::Contains("llama.cpp"));
+    return;
+  }
+  CHECK(j["llama_cpp"]["prompt_tok_s"]["median"].get<double>() > 0);
+  CHECK(j["llama_cpp"]["decode_tok_s"]["median"].get<double>() > 0);
+  const double ratio = j["llama_cpp"]["decode_ratio"].get<double>();
+  CHECK(ratio == Approx(j["decode_tok_s"]["median"].get<double>() /
+                        j["llama_cpp"]["decode_tok_s"]["median"].get<double>()).epsilon(0.01));
+}
+
+TEST_CASE("bench kv prints one JSON object", "[cli][bench][kv]") {
+  auto r = testing::RunLonghaul({"bench", "kv", "--sections", "bytes", "--byte-lengths", "32768", "-q"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["bench"] == "kv");
+  REQUIRE(j["bytes"]["geometries"].size() >= 2);
+  for (const auto& g : j["bytes"]["geometries"]) {
+    INFO(g.dump());
+    const auto& at = g["lengths"][0];
+    CHECK(at["tokens"] == 32768);
+    CHECK(at["hot_ratio"].get<double>() > 0);
+    CHECK(at["hot_ratio"].get<double>() < at["stored_ratio"].get<double>());
+    CHECK(at["stored_ratio"].get<double>() < 1.0);  // compressed, by construction of the tiers
+  }
 }
 
 TEST_CASE("bad input gets a clear error and exit code 1", "[cli][engine][errors]") {

@@ -37,6 +37,7 @@
 
 #include "engine/kv/attention_cache.h"
 #include "engine/kv/factory.h"
+#include "engine/kv/tiered/attend_kernels.h"
 #include "engine/kv/tiered/layer_store.h"
 #include "engine/kv/tiered/rope_table.h"
 
@@ -123,15 +124,23 @@ class TieredCache final : public AttentionCache {
   void GatherRows(const LayerStore& L, const Plan& plan, base::ThreadPool* pool);
   void BuildSummaries(const LayerStore& L, const Plan& plan, int g);
   void AttendRows(const LayerStore& L, const AttentionBatch& b, const Plan& plan, base::ThreadPool* pool);
-  void AttendOne(const LayerStore& L, const AttentionBatch& b, const Plan& plan, int64_t t, int h,
-                 float* scores) const;
+  // The softmax over every tier for KV head g's query heads and tokens
+  // [t0, t1) of the batch (attend_tile.cc).
+  struct TileScratch {
+    std::vector<float> kt;      // [row blocks][d][kRowBlock] keys of the tile's rows, transposed
+    std::vector<float> v;       // [sink + window rows][d] values the tile converts from fp16
+    std::vector<float> scores;  // [kQueryBatch][rows]
+    std::vector<float> out;     // [kQueryBatch][d]
+  };
+  void AttendTile(const LayerStore& L, const AttentionBatch& b, const Plan& plan, int g, int64_t t0, int64_t t1,
+                  TileScratch* scratch) const;
 
   AttentionCacheConfig config_;
   RopeTable rope_;
   int64_t cap_ = 0;  // far-distance cap; 0: never re-rotate
   std::vector<std::unique_ptr<LayerStore>> layers_;
   std::vector<HeadScratch> scratch_;           // [n_head_kv], shared by the layers
-  std::vector<std::vector<float>> thread_scores_;  // per pool thread
+  std::vector<TileScratch> tile_scratch_;       // per pool thread
   int64_t n_positions_ = 0;
   AttendStats stats_;
 };
