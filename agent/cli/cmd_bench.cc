@@ -15,6 +15,7 @@
 #include "agent/cli/command.h"
 #include "agent/cli/engine_flags.h"
 #include "agent/cli/llama_peer.h"
+#include "engine/constrained.h"
 
 namespace cli {
 namespace {
@@ -25,6 +26,7 @@ struct BenchFlags {
   int tg = 128;
   int reps = 3;
   bool vs_llama_cpp = false;  // also time llama.cpp on the same file, same tokens
+  int grammar_steps = 0;      // > 0: also time the tool-call grammar mask for this many tokens
   std::string llama_cpp_dir;  // empty: the pinned npm package
 };
 
@@ -88,6 +90,48 @@ base::Result<Rates> BenchLlamaCpp(const BenchFlags& f, const std::vector<int32_t
 void PrintStats(const char* name, const std::vector<double>& rates) {
   const Stats s = Summarize(rates);
   std::printf("\"%s\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}", name, s.median, s.min, s.max);
+}
+
+// The cost of grammar-constrained decoding: the tool-call mask over this
+// model's vocabulary, per sampled token, while random logits write calls.
+struct GrammarTiming {
+  std::vector<double> mask_ms;
+  int calls = 0;
+};
+
+base::Result<GrammarTiming> BenchGrammar(const engine::Model& model, int steps) {
+  const std::vector<engine::ToolSchema> tools = {
+      {"read_file", R"({"type":"object","properties":{"path":{"type":"string"},"start":{"type":"integer"},
+                       "end":{"type":"integer"}},"required":["path"]})"},
+      {"run_command", R"({"type":"object","properties":{"argv":{"type":"array","items":{"type":"string"}}},
+                         "required":["argv"]})"},
+      {"edit_file", R"({"type":"object","properties":{"path":{"type":"string"},"old":{"type":"string"},
+                       "new":{"type":"string"}},"required":["path","old","new"]})"},
+  };
+  ASSIGN_OR_RETURN(std::unique_ptr<engine::TokenConstraint> c,
+                   engine::TokenConstraint::ForToolCalls(model, tools, engine::ToolCallSyntax::kHermes));
+  std::mt19937 rng(99);
+  std::normal_distribution<float> noise(0.0f, 2.0f);
+  std::vector<float> logits(static_cast<size_t>(model.n_vocab()));
+  GrammarTiming t;
+  for (int step = 0; step < steps; ++step) {
+    if (c->finished()) {
+      c->Reset();
+      ++t.calls;
+    }
+    for (float& l : logits) l = noise(rng);
+    const auto t0 = std::chrono::steady_clock::now();
+    c->Mask(logits);
+    t.mask_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    const int32_t id = engine::ArgMax(logits);
+    if (model.IsEndOfGeneration(id)) {
+      c->Reset();
+      ++t.calls;
+      continue;
+    }
+    RETURN_IF_ERROR(c->Accept(id));
+  }
+  return t;
 }
 
 int RunBenchEngine(BenchFlags f) {
@@ -160,6 +204,14 @@ int RunBenchEngine(BenchFlags f) {
       std::printf("}");
     }
   }
+  if (f.grammar_steps > 0) {
+    auto g = BenchGrammar(*model, f.grammar_steps);
+    if (!g.ok()) return ReportError(g.status());
+    std::printf(", \"grammar\": {\"vocab\": %d, \"masks\": %zu, \"calls_completed\": %d, ", model->n_vocab(),
+                g->mask_ms.size(), g->calls);
+    PrintStats("mask_ms", g->mask_ms);
+    std::printf("}");
+  }
   std::printf("}\n");
   return kExitOk;
 }
@@ -176,9 +228,13 @@ void RegisterBenchCommands(CommandTable& table) {
   eng->add_option("--pp", flags->pp, "prompt tokens")->check(CLI::NonNegativeNumber);
   eng->add_option("--tg", flags->tg, "decode tokens")->check(CLI::NonNegativeNumber);
   eng->add_option("--reps", flags->reps, "timed repetitions")->check(CLI::PositiveNumber);
+  eng->add_option("--grammar", flags->grammar_steps,
+                  "also time the tool-call grammar mask over N sampled tokens (ms per token)")
+      ->check(CLI::NonNegativeNumber);
   eng->add_flag("--vs-llama-cpp", flags->vs_llama_cpp,
                 "also time llama.cpp (dlopen'ed) on the same file, tokens and threads; ratios are ours / theirs");
   RegisterBenchKvCommand(table, bench);
+  RegisterBenchSessionCommand(table, bench);
   eng->add_option("--llama-cpp-dir", flags->llama_cpp_dir,
                   "directory with libllama.*.so and libggml.*.so (default: the pinned npm package)");
 }

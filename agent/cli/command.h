@@ -57,5 +57,7 @@ void RegisterBenchCommands(CommandTable& table);
 void RegisterSessionsCommands(CommandTable& table);
 // `bench kv` (cmd_bench_kv.cc), nested under the `bench` subcommand.
 void RegisterBenchKvCommand(CommandTable& table, CLI::App* bench);
+// `bench session` (cmd_bench_session.cc), nested under `bench`.
+void RegisterBenchSessionCommand(CommandTable& table, CLI::App* bench);
 
 }  // namespace cli

@@ -157,6 +157,25 @@ TEST_CASE("bench engine times llama.cpp side by side", "[cli][engine][bench][lla
                         j["llama_cpp"]["decode_tok_s"]["median"].get<double>()).epsilon(0.01));
 }
 
+TEST_CASE("bench engine --grammar times the tool-call mask", "[cli][engine][bench][grammar]") {
+  REQUIRE_TESTDATA(testdata);
+  // A small model on the real 152K-token Qwen2 vocabulary.
+  const std::string model = testing::MakeTempDir("bench_grammar") + "/qwen2-vocab.gguf";
+  auto made = testing::RunLonghaul({"model", "tiny", "--arch", "qwen2", "--type", "q8_0", "--embd", "64", "--heads",
+                                    "2", "--kv-heads", "1", "--ff", "64", "--layers", "1", "--vocab-from",
+                                    testdata + "/tokenizer/ggml-vocab-qwen2.gguf", "--out", model});
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+  auto r = testing::RunLonghaul(
+      {"bench", "engine", "-m", model, "--pp", "8", "--tg", "2", "--reps", "1", "-t", "1", "--grammar", "60"});
+  INFO(r.err << r.out);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["grammar"]["masks"] == 60);
+  CHECK(j["grammar"]["mask_ms"]["median"].get<double>() > 0);
+  CHECK(j["grammar"]["vocab"].get<int>() > 100000);  // the real Qwen2 vocabulary
+}
+
 TEST_CASE("bench kv prints one JSON object", "[cli][bench][kv]") {
   auto r = testing::RunLonghaul({"bench", "kv", "--sections", "bytes", "--byte-lengths", "32768", "-q"});
   INFO(r.err);
