@@ -14,6 +14,7 @@
 #include <immintrin.h>
 
 #include "engine/quant/cpu_features.h"
+#include "engine/quant/fp16.h"
 
 namespace engine::kv {
 namespace {
@@ -196,12 +197,24 @@ __attribute__((target("avx2,fma"))) void AccumulateAvx2(const float* const* p, c
   }
 }
 
+void F16ToF32Scalar(const uint16_t* src, float* dst, int n) {
+  for (int i = 0; i < n; ++i) dst[i] = F16ToF32(src[i]);
+}
+
+__attribute__((target("avx2,fma,f16c"))) void F16ToF32F16c(const uint16_t* src, float* dst, int n) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+  }
+  for (; i < n; ++i) dst[i] = F16ToF32(src[i]);
+}
+
 }  // namespace
 
 const AttendKernels& BestAttendKernels() {
-  static const AttendKernels scalar{ScoreScalar, ExpSumScalar, AccumulateScalar};
-  static const AttendKernels avx2{ScoreAvx2, ExpSumScalar, AccumulateAvx2};
-  static const AttendKernels avx512{ScoreAvx512, ExpSumAvx512, AccumulateAvx512};
+  static const AttendKernels scalar{ScoreScalar, ExpSumScalar, AccumulateScalar, F16ToF32Scalar};
+  static const AttendKernels avx2{ScoreAvx2, ExpSumScalar, AccumulateAvx2, F16ToF32F16c};
+  static const AttendKernels avx512{ScoreAvx512, ExpSumAvx512, AccumulateAvx512, F16ToF32F16c};
   switch (BestKernelLevel()) {
     case KernelLevel::kScalar: return scalar;
     case KernelLevel::kAvx2: return avx2;

@@ -24,6 +24,8 @@ struct AttendKernels {
   float (*exp_sum)(float* p, int64_t n, float max);
   // out[j][c] += sum over r < n of p[j][r] * v[r][c], c < d, j < kQueryBatch.
   void (*accumulate)(const float* const* p, const float* v, int d, int64_t n, float* const* out);
+  // dst[i] = fp16 src[i] as f32, i < n (F16C where the level has it).
+  void (*f16_to_f32)(const uint16_t* src, float* dst, int n);
 };
 
 // The best implementation this CPU runs (engine/quant/cpu_features.h).

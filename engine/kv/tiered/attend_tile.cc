@@ -9,7 +9,6 @@
 #include <cmath>
 
 #include "engine/kv/tiered/tiered_cache.h"
-#include "engine/quant/fp16.h"
 
 namespace engine::kv {
 namespace {
@@ -72,19 +71,22 @@ void TieredCache::AttendTile(const LayerStore& L, const AttentionBatch& b, const
   Grow(&scratch->v, Sz(sel_at, d));
   float* kt = scratch->kt.data();
   float* v = scratch->v.data();
+  const AttendKernels& kern = BestAttendKernels();
   float k[kMaxHeadDim];
   for (int64_t x = 0; x < n_sink; ++x) {  // sinks: re-rotated f32 when capped, else fp16
-    const uint16_t* k16 = L.sink_k(g) + Sz(x, d);
-    for (int c = 0; c < d; ++c) k[c] = plan.capped ? s.cap_sink_k[Sz(x, d) + c] : F16ToF32(k16[c]);
-    PutKey(kt, d, x, k);
-    const uint16_t* v16 = L.sink_v(g) + Sz(x, d);
-    for (int c = 0; c < d; ++c) v[Sz(x, d) + c] = F16ToF32(v16[c]);
+    if (plan.capped) {
+      PutKey(kt, d, x, &s.cap_sink_k[Sz(x, d)]);
+    } else {
+      kern.f16_to_f32(L.sink_k(g) + Sz(x, d), k, d);
+      PutKey(kt, d, x, k);
+    }
+    kern.f16_to_f32(L.sink_v(g) + Sz(x, d), v + Sz(x, d), d);
   }
   for (int64_t i = 0; i < n_win; ++i) {
     const size_t slot = Sz((win_lo + i) % ring, d);
-    for (int c = 0; c < d; ++c) k[c] = F16ToF32(L.ring_k(g)[slot + c]);
+    kern.f16_to_f32(L.ring_k(g) + slot, k, d);
     PutKey(kt, d, win_at + i, k);
-    for (int c = 0; c < d; ++c) v[Sz(win_at + i, d) + c] = F16ToF32(L.ring_v(g)[slot + c]);
+    kern.f16_to_f32(L.ring_v(g) + slot, v + Sz(win_at + i, d), d);
   }
   for (int64_t r = 0; r < n_sel_max; ++r) PutKey(kt, d, sel_at + r, &s.sel_k[Sz(r, d)]);
   for (int64_t r = 0; r < s.n_sum; ++r) PutKey(kt, d, sum_at + r, &s.sum_k[Sz(r, d)]);
@@ -92,7 +94,6 @@ void TieredCache::AttendTile(const LayerStore& L, const AttentionBatch& b, const
     for (int c = 0; c < d; ++c) kt[(r / kRowBlock) * d * kRowBlock + c * kRowBlock + r % kRowBlock] = 0.0f;
   }
 
-  const AttendKernels& kern = BestAttendKernels();
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const int64_t row_cap = n_blocks * kRowBlock;
   Grow(&scratch->scores, Sz(kQueryBatch, row_cap));
