@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/kv/attention_cache.h"
+#include "engine/kv/dense_attend.h"
 #include "engine/kv/state_io.h"
 #include "engine/quant/fp16.h"
 #include "engine/quant/vec.h"
@@ -18,6 +19,8 @@ using kv::StateWriter;
 // Positions per closed block in checkpoints. Dense blocks carry raw rows,
 // so the size only trades rows in the block index against live-state size.
 constexpr int64_t kDenseBlockTokens = 64;
+// Chunks at least this long take the tiled attention path.
+constexpr int64_t kTiledMinTokens = 8;
 constexpr char kDenseBlockMagic[8] = {'L', 'H', 'K', 'V', 'D', 'B', 'K', '1'};
 constexpr char kDenseLiveMagic[8] = {'L', 'H', 'K', 'V', 'D', 'L', 'V', '1'};
 
@@ -68,6 +71,18 @@ class DenseCache final : public AttentionCache {
   }
 
   void Attend(const AttentionBatch& b, base::ThreadPool* pool) override {
+    // Prefill chunks: tiles share each converted, transposed key among many
+    // queries. Decode (a few queries) reads each row once per query, which
+    // is cheaper than laying the rows out first.
+    if (b.n_tokens >= kTiledMinTokens) {
+      kv::DenseAttendArgs args;
+      args.config = &config_;
+      args.k = k_[static_cast<size_t>(b.layer)].data();
+      args.v = v_[static_cast<size_t>(b.layer)].data();
+      args.batch = &b;
+      kv::DenseAttendTiled(args, pool, &tile_scratch_);
+      return;
+    }
     const int n_threads = pool->num_threads();
     if (static_cast<int>(scores_.size()) < n_threads) scores_.resize(static_cast<size_t>(n_threads));
     const int64_t max_keys = b.first_pos + b.n_tokens;
@@ -247,6 +262,7 @@ class DenseCache final : public AttentionCache {
   // keep one code path for both element types.
   std::vector<std::vector<uint8_t>> k_, v_;
   std::vector<std::vector<float>> scores_;  // per-thread scratch: [capacity]
+  std::vector<kv::DenseTileScratch> tile_scratch_;  // per-thread scratch of the tiled path
   int64_t n_positions_ = 0;
 };
 
