@@ -65,7 +65,15 @@ base::Result<engine::KvPolicy> KvPolicyFromFlags(const EngineFlags& flags, int64
     RETURN_IF_ERROR(engine::SetKvPolicyOption(&policy, key, value));
   }
   RETURN_IF_ERROR(engine::ValidateKvPolicy(policy));
-  if (auto_kind) {
+  // The tiered cache keeps its exact tiers in fp16; --kv-type f32 (as the
+  // llama.cpp reference configs use) is a dense-cache setting.
+  if (flags.kv_type == "f32") {
+    if (!auto_kind && policy.kind == engine::KvPolicy::Kind::kTiered) {
+      return base::InvalidArgument("--kv-type f32 applies to the dense cache; the tiered cache stores fp16");
+    }
+    if (auto_kind) policy.kind = engine::KvPolicy::Kind::kDense;
+  }
+  if (auto_kind && policy.kind == engine::KvPolicy::Kind::kTiered) {
     // Below the exact budget the tiered cache attends every position
     // exactly, so dense gives the same result with less machinery.
     const engine::TieredParams p = policy.tiered;

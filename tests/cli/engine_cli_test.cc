@@ -65,6 +65,9 @@ TEST_CASE("generate runs on the tiered KV cache", "[cli][engine][kv]") {
   auto invalid = testing::RunLonghaul({"generate", "-m", model, "-p", "hi", "--kv", "tiered", "--kv-bits", "3"});
   CHECK(invalid.exit_code != 0);
   CHECK_THAT(invalid.err, Catch::Contains("bits"));
+  auto f32_tiered = testing::RunLonghaul({"generate", "-m", model, "-p", "hi", "--kv", "tiered", "--kv-type", "f32"});
+  CHECK(f32_tiered.exit_code == 1);
+  CHECK_THAT(f32_tiered.err, Catch::Contains("--kv-type f32 applies to the dense cache"));
 }
 
 TEST_CASE("eval writes every position's logits and prints the ids", "[cli][engine]") {
