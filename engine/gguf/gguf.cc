@@ -35,8 +35,6 @@ size_t GgufScalarSize(GgufType type) {
 
 namespace {
 
-size_t ScalarSize(GgufType type) { return GgufScalarSize(type); }
-
 bool IsKnownType(uint32_t t) { return t <= static_cast<uint32_t>(GgufType::kFloat64); }
 
 template <typename T>
@@ -95,7 +93,7 @@ void DecodeScalar(GgufType type, const uint8_t* p, GgufValue* out) {
 
 double GgufValue::ArrayNumber(uint64_t k) const {
   GgufValue tmp;
-  DecodeScalar(array_type, array_data + k * ScalarSize(array_type), &tmp);
+  DecodeScalar(array_type, array_data + k * GgufScalarSize(array_type), &tmp);
   if (array_type == GgufType::kFloat32 || array_type == GgufType::kFloat64) return tmp.f;
   if (array_type == GgufType::kUint64 || array_type == GgufType::kBool) return static_cast<double>(tmp.u);
   return static_cast<double>(tmp.i);
@@ -103,7 +101,7 @@ double GgufValue::ArrayNumber(uint64_t k) const {
 
 int64_t GgufValue::ArrayInt(uint64_t k) const {
   GgufValue tmp;
-  DecodeScalar(array_type, array_data + k * ScalarSize(array_type), &tmp);
+  DecodeScalar(array_type, array_data + k * GgufScalarSize(array_type), &tmp);
   if (array_type == GgufType::kFloat32 || array_type == GgufType::kFloat64) {
     // Converting NaN or an out-of-range float to an integer is undefined
     // behaviour, and file bytes can hold anything: saturate instead.
@@ -295,7 +293,7 @@ class GgufParser {
     out->type = static_cast<GgufType>(raw_type);
     if (out->type == GgufType::kString) return ReadString(key, &out->str);
     if (out->type != GgufType::kArray) {
-      size_t n = ScalarSize(out->type);
+      size_t n = GgufScalarSize(out->type);
       RETURN_IF_ERROR(Need(key, n));
       DecodeScalar(out->type, data_ + pos_, out);
       pos_ += n;
@@ -335,7 +333,7 @@ class GgufParser {
       }
       return Status::Ok();
     }
-    const size_t elem = ScalarSize(out->array_type);
+    const size_t elem = GgufScalarSize(out->array_type);
     if (out->array_count > Remaining() / elem) {
       return Bad(key, at, "array of " + std::to_string(out->array_count) + " " +
                               std::string(GgufTypeName(out->array_type)) + " runs past the end of the file");

@@ -15,26 +15,6 @@ constexpr uint32_t kVersion = 3;
 constexpr uint64_t kMaxKeyBytes = 65535;  // the GGUF spec's key limit
 constexpr uint32_t kMaxAlignment = 1u << 20;
 
-// Bytes of one scalar of `type`; 0 for strings and arrays.
-uint64_t ScalarBytes(GgufType type) {
-  switch (type) {
-    case GgufType::kUint8:
-    case GgufType::kInt8:
-    case GgufType::kBool: return 1;
-    case GgufType::kUint16:
-    case GgufType::kInt16: return 2;
-    case GgufType::kUint32:
-    case GgufType::kInt32:
-    case GgufType::kFloat32: return 4;
-    case GgufType::kUint64:
-    case GgufType::kInt64:
-    case GgufType::kFloat64: return 8;
-    case GgufType::kString:
-    case GgufType::kArray: return 0;
-  }
-  return 0;
-}
-
 bool IsKnown(GgufType type) { return static_cast<uint32_t>(type) <= static_cast<uint32_t>(GgufType::kFloat64); }
 
 uint64_t AlignUp(uint64_t n, uint64_t alignment) { return (n + alignment - 1) / alignment * alignment; }
@@ -78,7 +58,7 @@ void PutValueBody(std::string* out, const GgufMetaValue& v) {
   } else if (v.type == GgufType::kArray) {
     PutArrayBody(out, v);
   } else {
-    const uint64_t n = ScalarBytes(v.type);
+    const uint64_t n = GgufScalarSize(v.type);
     for (uint64_t i = 0; i < n; ++i) out->push_back(static_cast<char>((v.scalar_bits >> (8 * i)) & 0xff));
   }
 }
@@ -114,8 +94,8 @@ Status ValidateValue(const std::string& key, const GgufMetaValue& v, int depth) 
     }
     return Status::Ok();
   }
-  if (v.array_bytes.size() / ScalarBytes(v.array_type) != v.array_count ||
-      v.array_bytes.size() % ScalarBytes(v.array_type) != 0) {
+  if (v.array_bytes.size() / GgufScalarSize(v.array_type) != v.array_count ||
+      v.array_bytes.size() % GgufScalarSize(v.array_type) != 0) {
     return base::InvalidArgument("GGUF key '" + key + "': packed " + std::string(GgufTypeName(v.array_type)) +
                                  " array holds " + std::to_string(v.array_bytes.size()) + " bytes for " +
                                  std::to_string(v.array_count) + " elements");
@@ -208,7 +188,7 @@ Result<GgufMetaValue> GgufMetaValue::FromParsed(const GgufValue& v) {
   if (v.array_type == GgufType::kArray) {
     return base::Unsupported("nested GGUF arrays are validated but not kept by the reader; cannot copy them");
   }
-  const uint64_t n = v.array_count * ScalarBytes(v.array_type);
+  const uint64_t n = v.array_count * GgufScalarSize(v.array_type);
   return NumericArray(v.array_type, v.array_count,
                       std::string(reinterpret_cast<const char*>(v.array_data), static_cast<size_t>(n)));
 }
