@@ -31,13 +31,16 @@ int64_t Context::kv_closed_blocks(int layer) const {
   return transformer_->cache().n_closed_blocks(layer);
 }
 
-base::Result<std::string> Context::ExportKvBlock(int layer, int64_t index) const {
+base::Result<KvBlock> Context::ExportKvBlock(int layer, int64_t index) const {
   const AttentionCache& cache = transformer_->cache();
   if (layer < 0 || layer >= cache.config().n_layer || index < 0 || index >= cache.n_closed_blocks(layer)) {
     return base::OutOfRange("no closed KV block " + std::to_string(index) + " in layer " + std::to_string(layer));
   }
-  std::string out;
+  KvBlock out;
   cache.ExportBlock(layer, index, &out);
+  // A restored block's cold payload is checked as it is copied; bad bytes
+  // must not travel on into another checkpoint.
+  RETURN_IF_ERROR(cache.fault());
   return out;
 }
 

@@ -52,7 +52,13 @@ std::vector<int32_t> Model::Tokenize(std::string_view text, bool add_special, bo
   return impl_->tokenizer().Encode(text, add_special, parse_special);
 }
 
-std::string Model::TokenToPiece(int32_t id) const { return impl_->tokenizer().TokenToPiece(id); }
+std::string Model::TokenToPiece(int32_t id, bool render_special) const {
+  return impl_->tokenizer().TokenToPiece(id, render_special);
+}
+std::string Model::ChatTemplateSource() const { return impl_->gguf().GetStringOr("tokenizer.chat_template", ""); }
+int32_t Model::bos_token() const { return impl_->tokenizer().bos(); }
+int32_t Model::eos_token() const { return impl_->tokenizer().eos(); }
+bool Model::add_bos() const { return impl_->tokenizer().add_bos(); }
 bool Model::IsEndOfGeneration(int32_t id) const { return impl_->tokenizer().IsEndOfGeneration(id); }
 int Model::n_vocab() const { return impl_->hparams().n_vocab; }
 

@@ -17,6 +17,7 @@
 #include "base/filesystem.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
+#include "engine/kv/kv_block.h"
 #include "engine/kv/kv_type.h"
 #include "engine/kv/policy.h"
 #include "engine/sampling/sampler.h"
@@ -70,8 +71,16 @@ class Model {
   // Text to token ids. add_special adds BOS/EOS as the model's metadata
   // says; parse_special turns the text of control tokens into those tokens.
   std::vector<int32_t> Tokenize(std::string_view text, bool add_special, bool parse_special) const;
-  std::string TokenToPiece(int32_t id) const;
+  // The text of token `id`; control tokens (BOS, <|im_end|>, ...) render as
+  // nothing unless render_special.
+  std::string TokenToPiece(int32_t id, bool render_special = false) const;
   bool IsEndOfGeneration(int32_t id) const;
+  // tokenizer.chat_template; empty when the file has none.
+  std::string ChatTemplateSource() const;
+  // BOS/EOS ids (-1 when absent) and whether the tokenizer prepends BOS.
+  int32_t bos_token() const;
+  int32_t eos_token() const;
+  bool add_bos() const;
   int n_vocab() const;
 
   const std::shared_ptr<const LoadedModel>& loaded() const { return impl_; }
@@ -103,10 +112,6 @@ struct ContextOptions {
   int64_t n_batch = 256;      // prefill chunk
 };
 
-// Fetches closed block `index` of `layer` for Context::RestoreKv: the exact
-// bytes Context::ExportKvBlock returned when the block was checkpointed.
-using KvBlockFetcher = std::function<base::Result<std::string>(int layer, int64_t index)>;
-
 class Context {
  public:
   static base::Result<std::unique_ptr<Context>> Create(const Model& model, const ContextOptions& options);
@@ -133,12 +138,18 @@ class Context {
   std::string kv_policy_text() const;
   int64_t kv_block_tokens() const;
   int64_t kv_closed_blocks(int layer) const;
-  // Self-contained bytes of one closed block (index < kv_closed_blocks).
-  base::Result<std::string> ExportKvBlock(int layer, int64_t index) const;
+  // Self-contained bytes of one closed block (index < kv_closed_blocks):
+  // its hot part, then its cold payload (engine/kv/kv_block.h). Corruption
+  // if the block was restored from bytes that fail their check.
+  base::Result<KvBlock> ExportKvBlock(int layer, int64_t index) const;
   // The live state; it names the geometry, the policy and n_past().
   base::Result<std::string> ExportKvLiveState() const;
   // Replaces this context's KV state with a checkpoint's: the live state
-  // plus every closed block it implies, fetched through `fetch`. Fails with
+  // plus every closed block it implies, fetched through `fetch` (KvBlockView:
+  // the hot part is copied, the cold payload is used in place and checked
+  // against its CRC on first read; an Eval that meets a bad one fails with
+  // Corruption and the context stays failed until the next RestoreKv or
+  // Truncate(0)). Fails with
   // a clear error (and leaves the context empty, n_past() == 0) when the
   // bytes are malformed or the geometry or policy differ from this
   // context's. Afterwards logits() are the exporting context's last logits

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libgit2-dev libtree-sitter-dev libboost-dev libboost-filesystem-dev
-  nlohmann-json3-dev libsqlite3-dev sqlite3 catch2 libcli11-dev libxxhash-dev
+  nlohmann-json3-dev libsqlite3-dev sqlite3 catch2 libcli11-dev libxxhash-dev libpcre2-dev libedit-dev
   bubblewrap libseccomp-dev clang-14 libclang-rt-14-dev
 )
 

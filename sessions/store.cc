@@ -74,18 +74,47 @@ base::Result<std::vector<CheckpointInfo>> Store::Checkpoints(std::string_view na
   return out;
 }
 
-base::Result<std::vector<Event>> Store::Events(std::string_view name_or_id) {
-  ASSIGN_OR_RETURN(SessionInfo s, Find(name_or_id));
-  ASSIGN_OR_RETURN(
-      db::Stmt st,
-      impl_->deps.db->Prepare("SELECT seq, kind, payload, created_us FROM events WHERE session_id = ?1 ORDER BY seq"));
-  st.Bind(1, s.id);
-  std::vector<Event> out;
+namespace {
+
+// Appends session `id`'s events with seq <= `last` (all if last < 0).
+base::Status AppendEvents(db::Db* db, const std::string& id, int64_t last, std::vector<Event>* out) {
+  ASSIGN_OR_RETURN(db::Stmt st, db->Prepare("SELECT seq, kind, payload, created_us FROM events WHERE session_id = ?1"
+                                            " AND (?2 < 0 OR seq <= ?2) ORDER BY seq"));
+  st.Bind(1, id).Bind(2, last);
   for (;;) {
     ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    out.push_back(Event{st.Int(0), st.Text(1), st.Text(2), st.Int(3)});
+    out->push_back(Event{id, st.Int(0), st.Text(1), st.Text(2), st.Int(3)});
   }
+  return base::Status::Ok();
+}
+
+}  // namespace
+
+base::Result<std::vector<Event>> Store::Events(std::string_view name_or_id) {
+  ASSIGN_OR_RETURN(SessionInfo s, Find(name_or_id));
+  db::Db* db = impl_->deps.db.get();
+  std::vector<Event> out;
+  if (s.fork_checkpoint != 0) {
+    // The fork point's chain runs through each ancestor's checkpoints; an
+    // ancestor's events up to its newest checkpoint on the chain
+    // (event_seq only grows along a session's chain) came before the fork.
+    ASSIGN_OR_RETURN(db::Stmt st, db->Prepare("WITH RECURSIVE chain(id, depth) AS (SELECT ?1, 0 UNION ALL"
+                                              " SELECT c.parent_id, chain.depth + 1 FROM checkpoints c"
+                                              " JOIN chain ON c.id = chain.id WHERE c.parent_id IS NOT NULL)"
+                                              " SELECT c.session_id, MAX(c.event_seq) FROM chain"
+                                              " JOIN checkpoints c ON c.id = chain.id"
+                                              " GROUP BY c.session_id ORDER BY MAX(chain.depth) DESC"));
+    st.Bind(1, s.fork_checkpoint);
+    std::vector<std::pair<std::string, int64_t>> cuts;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      if (st.Text(0) != s.id) cuts.emplace_back(st.Text(0), st.Int(1));
+    }
+    for (const auto& [id, last] : cuts) RETURN_IF_ERROR(AppendEvents(db, id, last, &out));
+  }
+  RETURN_IF_ERROR(AppendEvents(db, s.id, -1, &out));
   return out;
 }
 

@@ -83,7 +83,8 @@ struct CheckpointInfo {
 };
 
 struct Event {
-  int64_t seq = 0;
+  std::string session_id;  // the session that logged it (an ancestor's, for inherited events)
+  int64_t seq = 0;         // within that session
   std::string kind;
   std::string payload;  // JSON
   int64_t created_us = 0;
@@ -115,7 +116,8 @@ struct RestoredSession {
   std::vector<int32_t> history;  // the tokens whose KV the context now holds
   SamplerState sampler;
   int64_t blocks_loaded = 0;
-  uint64_t bytes_read = 0;
+  uint64_t bytes_read = 0;    // live state and blocks' hot parts, read and checked
+  uint64_t bytes_mapped = 0;  // cold payloads left in the mapped segments
   double seconds = 0;
 };
 
@@ -146,9 +148,11 @@ class SessionWriter {
   const SessionInfo& info() const { return info_; }
 
   // Loads the head checkpoint into `ctx` (no prefill). Checks the model
-  // fingerprint and the KV policy against the session's, and the CRC of
-  // the live state and of every block as it is read. With no checkpoint
-  // yet it returns checkpoint_id 0 and leaves `ctx` alone.
+  // fingerprint and the KV policy against the session's, and the CRCs of
+  // the live state and of every block's hot part; cold payloads stay in
+  // the mapped segment files and the engine checks each one's CRC when it
+  // first reads it (a bad one fails that Eval with Corruption). With no
+  // checkpoint yet it returns checkpoint_id 0 and leaves `ctx` alone.
   base::Result<RestoredSession> Restore(engine::Context* ctx);
 
   // Publishes the state of `ctx`, whose KV holds exactly `history`.
@@ -188,6 +192,9 @@ class Store {
   base::Result<std::vector<SessionInfo>> List();
   // The checkpoints `session` wrote, oldest first.
   base::Result<std::vector<CheckpointInfo>> Checkpoints(std::string_view name_or_id);
+  // The session's event log: for a fork, first what it inherits (each
+  // ancestor's events up to the checkpoint the chain passes through, oldest
+  // ancestor first; a removed ancestor's are gone), then its own.
   base::Result<std::vector<Event>> Events(std::string_view name_or_id);
 
   // A new session for `ctx`'s model and KV policy, opened for writing.

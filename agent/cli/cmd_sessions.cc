@@ -7,6 +7,7 @@
 
 #include "agent/cli/command.h"
 #include "sessions/store.h"
+#include "tools/git_checkpoints.h"
 
 namespace cli {
 namespace {
@@ -131,10 +132,18 @@ int RunRm(const SessionsFlags& f) {
   auto s = (*store)->Find(f.id);
   if (!s.ok()) return ReportError(s.status());
   if (base::Status st = (*store)->Remove(s->id); !st.ok()) return ReportError(st);
+  // Its file checkpoints go too, so `git gc` can prune their objects. A
+  // repository that is gone or not git has none to remove.
+  size_t refs = 0;
+  if (!s->repo.empty()) {
+    if (auto removed = tools::git::RemoveCheckpoints(s->repo, s->id); removed.ok()) refs = *removed;
+  }
   if (f.json) {
-    std::cout << nlohmann::json{{"removed", s->id}, {"name", s->name}}.dump() << "\n";
+    std::cout << nlohmann::json{{"removed", s->id}, {"name", s->name}, {"file_checkpoint_refs_removed", refs}}.dump()
+              << "\n";
   } else {
-    std::printf("removed %s; run `longhaul sessions gc` to reclaim its space\n", s->id.c_str());
+    std::printf("removed %s (and %zu file checkpoint refs); run `longhaul sessions gc` to reclaim its space\n",
+                s->id.c_str(), refs);
   }
   return kExitOk;
 }
@@ -165,7 +174,8 @@ int RunExport(const SessionsFlags& f) {
   auto events = (*store)->Events(f.id);
   if (!events.ok()) return ReportError(events.status());
   for (const auto& e : *events) {
-    nlohmann::json line = {{"seq", e.seq},
+    nlohmann::json line = {{"session_id", e.session_id},
+                           {"seq", e.seq},
                            {"kind", e.kind},
                            {"created_us", e.created_us},
                            {"payload", nlohmann::json::parse(e.payload, nullptr, /*allow_exceptions=*/false)}};

@@ -55,6 +55,8 @@ void RegisterEvalCommands(CommandTable& table);
 void RegisterPerplexityCommand(CommandTable& table);
 void RegisterBenchCommands(CommandTable& table);
 void RegisterSessionsCommands(CommandTable& table);
+void RegisterRunCommands(CommandTable& table);
+void RegisterUndoCommand(CommandTable& table);
 // `bench kv` (cmd_bench_kv.cc), nested under the `bench` subcommand.
 void RegisterBenchKvCommand(CommandTable& table, CLI::App* bench);
 // `bench session` (cmd_bench_session.cc), nested under `bench`.

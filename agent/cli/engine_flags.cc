@@ -4,8 +4,9 @@
 
 namespace cli {
 
-void AddEngineFlags(CLI::App* app, EngineFlags* flags) {
-  app->add_option("-m,--model", flags->model_path, "GGUF model file")->required();
+void AddEngineFlags(CLI::App* app, EngineFlags* flags, bool model_required) {
+  CLI::Option* model = app->add_option("-m,--model", flags->model_path, "GGUF model file");
+  if (model_required) model->required();
   app->add_option("-t,--threads", flags->threads, "CPU threads (0: all)")->check(CLI::NonNegativeNumber);
   app->add_option("-c,--ctx", flags->ctx, "context size in tokens (0: model's, capped at 4096)")
       ->check(CLI::NonNegativeNumber);

@@ -30,7 +30,8 @@ struct EngineFlags {
 
 // Adds -m/--model, --threads, --ctx, --batch, --kv-type, --kv and the
 // --kv-<parameter> flags to `app`.
-void AddEngineFlags(CLI::App* app, EngineFlags* flags);
+// Without model_required, -m may be left out (the command picks a default).
+void AddEngineFlags(CLI::App* app, EngineFlags* flags, bool model_required = true);
 
 base::Result<engine::Model> LoadModel(const EngineFlags& flags);
 // The KV policy the flags ask for, for a context of n_ctx positions.

@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   cli::RegisterPerplexityCommand(table);
   cli::RegisterBenchCommands(table);
   cli::RegisterSessionsCommands(table);
+  cli::RegisterRunCommands(table);
+  cli::RegisterUndoCommand(table);
 
   try {
     app.parse(argc, argv);

@@ -3,8 +3,10 @@
 // matcher work for it (an implicit trie), and a prefix the grammar rejects
 // skips every token that starts with it.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 
 #include "engine/constrained.h"
 #include "engine/grammar/json_schema.h"
@@ -14,6 +16,58 @@
 #include "engine/tokenizer/tokenizer.h"
 
 namespace engine {
+namespace {
+
+// The states one mask computation meets, interned, with their byte
+// transitions memoized. Tokens share most transitions (inside a JSON
+// string every plain byte at a given depth leads to the same state), so
+// most edges of the vocabulary walk cost one table lookup, not an Advance.
+class StateTable {
+ public:
+  static constexpr int32_t kUnknown = -2;
+  static constexpr int32_t kDead = -1;
+
+  void Clear() {
+    states_.clear();
+    next_.clear();
+    index_.clear();
+  }
+
+  int32_t Intern(grammar::State s) {
+    auto it = index_.find(s);
+    if (it != index_.end()) return it->second;
+    const auto id = static_cast<int32_t>(states_.size());
+    index_.emplace(s, id);
+    states_.push_back(std::move(s));
+    next_.emplace_back();
+    next_.back().fill(kUnknown);
+    return id;
+  }
+
+  int32_t Step(grammar::Matcher* m, int32_t from, uint8_t byte) {
+    int32_t& to = next_[static_cast<size_t>(from)][byte];
+    if (to != kUnknown) return to;
+    m->Advance(states_[static_cast<size_t>(from)], byte, &scratch_);
+    const int32_t id = scratch_.empty() ? kDead : Intern(scratch_);
+    next_[static_cast<size_t>(from)][byte] = id;  // `to` may dangle: Intern grows next_
+    return id;
+  }
+
+ private:
+  struct Hash {
+    size_t operator()(const grammar::State& s) const {
+      uint64_t h = 1469598103934665603ull;
+      for (grammar::StackId id : s) h = (h ^ static_cast<uint32_t>(id)) * 1099511628211ull;
+      return static_cast<size_t>(h);
+    }
+  };
+  std::vector<grammar::State> states_;
+  std::vector<std::array<int32_t, 256>> next_;
+  std::unordered_map<grammar::State, int32_t, Hash> index_;
+  grammar::State scratch_;
+};
+
+}  // namespace
 
 struct TokenConstraint::Impl {
   std::shared_ptr<const LoadedModel> model;  // keeps the vocabulary alive
@@ -24,7 +78,8 @@ struct TokenConstraint::Impl {
   std::vector<std::string> pieces;     // [n_vocab] bytes each token adds; "" = never allowed
   std::vector<int32_t> order;          // token ids with a piece, sorted by piece
   std::vector<int32_t> end_tokens;     // end-of-generation ids
-  std::vector<grammar::State> depth;   // scratch: state after each prefix length
+  StateTable table;                    // scratch: states met by one mask
+  std::vector<int32_t> depth;          // scratch: table state after each prefix length
   std::vector<uint8_t> allowed;        // scratch: [n_vocab]
 
   void Init(std::shared_ptr<const grammar::Grammar> g) {
@@ -57,8 +112,9 @@ struct TokenConstraint::Impl {
       for (int32_t id : end_tokens) allowed[static_cast<size_t>(id)] = 1;
     }
     const size_t mark = matcher->Mark();
+    table.Clear();
     if (depth.empty()) depth.resize(1);
-    depth[0] = state;
+    depth[0] = table.Intern(state);
     std::string_view prev;
     size_t valid = 0;  // depth[0..valid] hold the states of prev's prefixes
     for (size_t i = 0; i < order.size();) {
@@ -68,8 +124,8 @@ struct TokenConstraint::Impl {
       while (k < limit && prev[k] == piece[k]) ++k;
       if (depth.size() < piece.size() + 1) depth.resize(piece.size() + 1);
       while (k < piece.size()) {
-        matcher->Advance(depth[k], static_cast<uint8_t>(piece[k]), &depth[k + 1]);
-        if (depth[k + 1].empty()) break;
+        depth[k + 1] = table.Step(matcher.get(), depth[k], static_cast<uint8_t>(piece[k]));
+        if (depth[k + 1] == StateTable::kDead) break;
         ++k;
       }
       valid = k;

@@ -18,13 +18,10 @@
 
 #include "base/status.h"
 #include "base/thread_pool.h"
+#include "engine/kv/kv_block.h"
 #include "engine/kv/kv_type.h"
 
 namespace engine {
-
-// Fetches closed block `index` of `layer` during a restore (same alias as
-// in engine.h).
-using KvBlockFetcher = std::function<base::Result<std::string>(int layer, int64_t index)>;
 
 struct AttentionCacheConfig {
   int n_layer = 0;
@@ -82,11 +79,16 @@ class AttentionCache {
   // immutable once closed; the live state is everything else.
   virtual int64_t block_tokens() const = 0;
   virtual int64_t n_closed_blocks(int layer) const = 0;
-  virtual void ExportBlock(int layer, int64_t index, std::string* out) const = 0;
+  virtual void ExportBlock(int layer, int64_t index, KvBlock* out) const = 0;
   virtual void ExportLive(std::string* out) const = 0;
   // Restores into a cache that holds no positions. On error the cache is
   // left holding none.
   virtual base::Status Restore(std::string_view live, const KvBlockFetcher& fetch) = 0;
+  // Not OK once the cache has met restored bytes that fail their check
+  // (kv_block.h: cold payloads are checked on first read). Attend then
+  // used zeros in their place, so the caller must discard its results.
+  // Sticky until Restore or Truncate(0).
+  virtual base::Status fault() const { return base::Status::Ok(); }
 };
 
 // Every position kept at full resolution (f32 or f16).

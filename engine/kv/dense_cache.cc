@@ -109,14 +109,16 @@ class DenseCache final : public AttentionCache {
 
   // Block: magic, u32 layer, u32 n_head_kv, u32 head_dim, u32 element
   // bytes, i64 first_pos, then per KV head K rows and V rows of its
-  // positions, in the cache's element type.
-  void ExportBlock(int layer, int64_t index, std::string* out) const override {
-    out->clear();
-    StateWriter w(out);
+  // positions, in the cache's element type. All of it is hot: the dense
+  // cache copies every row back in on restore.
+  void ExportBlock(int layer, int64_t index, KvBlock* out) const override {
+    out->bytes.clear();
+    StateWriter w(&out->bytes);
     w.PutArray(kDenseBlockMagic, 8);
     PutGeometry(&w, layer);
     w.Put<int64_t>(index * kDenseBlockTokens);
     PutRows(&w, layer, index * kDenseBlockTokens, kDenseBlockTokens);
+    out->hot_bytes = out->bytes.size();
   }
 
   // Live state: magic, geometry of layer 0, i64 n_positions, then every
@@ -144,8 +146,10 @@ class DenseCache final : public AttentionCache {
     const int64_t n_blocks = n / kDenseBlockTokens, tail = n_blocks * kDenseBlockTokens;
     for (int l = 0; l < config_.n_layer; ++l) {
       for (int64_t b = 0; b < n_blocks; ++b) {
-        ASSIGN_OR_RETURN(std::string bytes, fetch(l, b));
-        StateReader br(bytes, "dense KV block (layer " + std::to_string(l) + ", block " + std::to_string(b) + ")");
+        ASSIGN_OR_RETURN(KvBlockView view, fetch(l, b));
+        const std::string where = "dense KV block (layer " + std::to_string(l) + ", block " + std::to_string(b) + ")";
+        if (!view.cold.empty()) return base::Corruption(where + ": has a cold part; dense blocks are all hot");
+        StateReader br(view.hot, where);
         RETURN_IF_ERROR(CheckHeader(&br, kDenseBlockMagic, l));
         int64_t first = 0;
         RETURN_IF_ERROR(br.Get("first_pos", &first));

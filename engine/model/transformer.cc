@@ -47,11 +47,15 @@ base::Status Transformer::Forward(std::span<const int32_t> tokens, float* all_lo
     return base::OutOfRange("context is full: " + std::to_string(n_past_) + " tokens held + " +
                             std::to_string(tokens.size()) + " new > context size " + std::to_string(capacity));
   }
+  // A cache that met corrupt restored bytes (AttentionCache::fault) has
+  // attended with zeros in their place: no result of it may be returned.
+  RETURN_IF_ERROR(cache_->fault());
   const int64_t n_total = static_cast<int64_t>(tokens.size());
   for (int64_t start = 0; start < n_total; start += options_.max_chunk) {
     const int64_t n = std::min(options_.max_chunk, n_total - start);
     float* chunk_logits = all_logits ? all_logits + Sz(start, hp.n_vocab) : nullptr;
     ForwardChunk(tokens.data() + start, n, chunk_logits);
+    RETURN_IF_ERROR(cache_->fault());
   }
   return base::Status::Ok();
 }

@@ -44,7 +44,11 @@ base::Status SegmentWriter::OpenNew() {
   return s;
 }
 
-base::Result<BlockLocation> SegmentWriter::Append(const BlockKey& key, std::string_view payload) {
+base::Result<BlockLocation> SegmentWriter::Append(const BlockKey& key, std::string_view payload, int64_t hot_length) {
+  if (hot_length > static_cast<int64_t>(payload.size())) {
+    return base::InvalidArgument("a block's hot part (" + std::to_string(hot_length) + " bytes) exceeds its " +
+                                 std::to_string(payload.size()) + " bytes");
+  }
   const uint64_t record = kRecordOverheadBytes + payload.size();
   if (file_ && file_->Size() > kSegmentHeaderBytes && file_->Size() + record > rotate_bytes_) {
     // Rotate: the full segment must be durable before it is forgotten.
@@ -69,6 +73,12 @@ base::Result<BlockLocation> SegmentWriter::Append(const BlockKey& key, std::stri
   loc.offset = file_->Size() + 4 + 4 + 16;
   loc.length = payload.size();
   loc.crc = crc;
+  if (hot_length >= 0) {
+    const size_t hot = static_cast<size_t>(hot_length);
+    loc.hot_length = hot_length;
+    loc.hot_crc = base::Crc32c(payload.data(), hot);
+    loc.cold_crc = base::Crc32c(payload.data() + hot, payload.size() - hot);
+  }
   base::Status s = file_->Append(buf);
   if (!s.ok()) {
     Abandon();
@@ -111,7 +121,7 @@ base::Result<std::string> SegmentReader::Read(const BlockLocation& loc) {
   }
   std::string payload(loc.length, '\0');
   ASSIGN_OR_RETURN(size_t got, it->second->ReadAt(loc.offset, loc.length, payload.data()));
-  const std::string where = loc.file + " at offset " + std::to_string(loc.offset);
+  const std::string where = Where(loc);
   if (got != loc.length) {
     return base::Corruption(where + ": the file ends " + std::to_string(loc.length - got) +
                             " bytes short of the block");
@@ -122,6 +132,26 @@ base::Result<std::string> SegmentReader::Read(const BlockLocation& loc) {
                             util::Hex32(crc) + ")");
   }
   return payload;
+}
+
+std::string SegmentReader::Where(const BlockLocation& loc) {
+  return loc.file + " at offset " + std::to_string(loc.offset);
+}
+
+base::Result<SegmentView> SegmentReader::View(const BlockLocation& loc) {
+  auto it = mapped_.find(loc.file);
+  if (it == mapped_.end()) {
+    ASSIGN_OR_RETURN(std::unique_ptr<base::MappedFile> file, fs_->Map(base::JoinPath(data_dir_, loc.file)));
+    it = mapped_.emplace(loc.file, std::shared_ptr<const base::MappedFile>(std::move(file))).first;
+  }
+  const base::MappedFile& file = *it->second;
+  if (loc.offset > file.size() || loc.length > file.size() - loc.offset) {
+    const uint64_t have = loc.offset > file.size() ? 0 : file.size() - loc.offset;
+    return base::Corruption(Where(loc) + ": the file ends " + std::to_string(loc.length - have) +
+                            " bytes short of the block");
+  }
+  const char* data = reinterpret_cast<const char*>(file.data());
+  return SegmentView{std::string_view(data + loc.offset, loc.length), it->second};
 }
 
 }  // namespace sessions::blocks

@@ -108,7 +108,7 @@ base::Result<Chain> LoadChain(db::Db* db, int64_t checkpoint_id) {
   {
     ASSIGN_OR_RETURN(db::Stmt blk, db->Prepare(std::string(kChainCte) +
                                                "SELECT cb.layer, cb.idx, cb.block_key, s.file, b.offset, b.length,"
-                                               " b.crc FROM chain"
+                                               " b.crc, b.hot_length, b.hot_crc, b.cold_crc FROM chain"
                                                " JOIN checkpoint_blocks cb ON cb.checkpoint_id = chain.id"
                                                " JOIN blocks b ON b.key = cb.block_key"
                                                " JOIN segments s ON s.id = b.segment_id"
@@ -134,6 +134,9 @@ base::Result<Chain> LoadChain(db::Db* db, int64_t checkpoint_id) {
       b.location.offset = static_cast<uint64_t>(blk.Int(4));
       b.location.length = static_cast<uint64_t>(blk.Int(5));
       b.location.crc = static_cast<uint32_t>(blk.Int(6));
+      b.location.hot_length = blk.Int(7);
+      b.location.hot_crc = static_cast<uint32_t>(blk.Int(8));
+      b.location.cold_crc = static_cast<uint32_t>(blk.Int(9));
     }
   }
   return chain;

@@ -14,7 +14,7 @@ class ContextKv final : public KvState {
   int64_t block_tokens() const override { return ctx_->kv_block_tokens(); }
   int64_t n_past() const override { return ctx_->n_past(); }
   int64_t closed_blocks(int layer) const override { return ctx_->kv_closed_blocks(layer); }
-  base::Result<std::string> ExportBlock(int layer, int64_t index) const override {
+  base::Result<engine::KvBlock> ExportBlock(int layer, int64_t index) const override {
     return ctx_->ExportKvBlock(layer, index);
   }
   base::Result<std::string> ExportLiveState() const override { return ctx_->ExportKvLiveState(); }

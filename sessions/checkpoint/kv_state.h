@@ -25,7 +25,7 @@ class KvState {
   virtual int64_t block_tokens() const = 0;
   virtual int64_t n_past() const = 0;
   virtual int64_t closed_blocks(int layer) const = 0;
-  virtual base::Result<std::string> ExportBlock(int layer, int64_t index) const = 0;
+  virtual base::Result<engine::KvBlock> ExportBlock(int layer, int64_t index) const = 0;
   virtual base::Result<std::string> ExportLiveState() const = 0;
   virtual base::Status Restore(std::string_view live_state, const engine::KvBlockFetcher& fetch) = 0;
 };

@@ -2,7 +2,9 @@
 
 #include <utility>
 
+#include "base/hash.h"
 #include "sessions/blocks/segment.h"
+#include "sessions/util/bytes.h"
 
 namespace sessions::checkpoint {
 
@@ -36,22 +38,38 @@ base::Result<RestoredSession> RestoreOnce(internal::StoreDeps* deps, int64_t che
   out.checkpoint_id = checkpoint_id;
   out.bytes_read = live.size();
   blocks::SegmentReader reader(deps->fs, deps->data_dir);
-  engine::KvBlockFetcher fetch = [&](int layer, int64_t index) -> base::Result<std::string> {
-    const std::string which = "layer " + std::to_string(layer) + " block " + std::to_string(index);
+  // Each block's hot part is checked here; its cold part stays in the
+  // mapped segment, and the engine checks it against cold_crc when it
+  // first reads it. So a resume touches the hot set, not every payload.
+  engine::KvBlockFetcher fetch = [&](int layer, int64_t index) -> base::Result<engine::KvBlockView> {
+    const auto which = [&] { return "layer " + std::to_string(layer) + " block " + std::to_string(index); };
     if (layer < 0 || index < 0 || static_cast<size_t>(layer) >= chain.blocks.size() ||
         static_cast<size_t>(index) >= chain.blocks[static_cast<size_t>(layer)].size() ||
         !chain.blocks[static_cast<size_t>(layer)][static_cast<size_t>(index)].present) {
-      return base::Corruption("checkpoint " + std::to_string(checkpoint_id) + " has no " + which);
+      return base::Corruption("checkpoint " + std::to_string(checkpoint_id) + " has no " + which());
     }
     const ChainBlock& b = chain.blocks[static_cast<size_t>(layer)][static_cast<size_t>(index)];
-    auto bytes = reader.Read(b.location);
-    if (!bytes.ok()) {
-      if (bytes.status().code() == base::StatusCode::kNotFound) *moved = true;
-      return bytes.status().WithContext(which + " (key " + b.key.ToHex() + ")");
+    const blocks::BlockLocation& loc = b.location;
+    if (loc.hot_length < 0 || static_cast<uint64_t>(loc.hot_length) > loc.length) {
+      return base::FailedPrecondition(which() + " (key " + b.key.ToHex() +
+                                      ") was stored by an older longhaul, in a format this one cannot resume");
+    }
+    auto view = reader.View(loc);
+    if (!view.ok()) {
+      if (view.status().code() == base::StatusCode::kNotFound) *moved = true;
+      return view.status().WithContext(which() + " (key " + b.key.ToHex() + ")");
+    }
+    const std::string_view hot = view->bytes.substr(0, static_cast<size_t>(loc.hot_length));
+    const uint32_t crc = base::Crc32c(hot.data(), hot.size());
+    if (crc != loc.hot_crc) {
+      return base::Corruption(blocks::SegmentReader::Where(loc) + ": " + which() + " (key " + b.key.ToHex() +
+                              "): CRC32C mismatch in its hot part (index says " + util::Hex32(loc.hot_crc) +
+                              ", bytes give " + util::Hex32(crc) + ")");
     }
     ++out.blocks_loaded;
-    out.bytes_read += bytes->size();
-    return bytes;
+    out.bytes_read += hot.size();
+    out.bytes_mapped += view->bytes.size() - hot.size();
+    return engine::KvBlockView{hot, view->bytes.substr(hot.size()), loc.cold_crc, std::move(view->owner)};
   };
   base::Status s = kv->Restore(live, fetch);
   if (!s.ok()) return s.WithContext("restoring checkpoint " + std::to_string(checkpoint_id));

@@ -26,8 +26,9 @@ base::Result<int64_t> WriterState::Commit(const Pending& p) {
   }
   {
     ASSIGN_OR_RETURN(db::Stmt seg, db->Prepare("INSERT OR IGNORE INTO segments(file, created_us) VALUES(?1, ?2)"));
-    ASSIGN_OR_RETURN(db::Stmt blk, db->Prepare("INSERT OR IGNORE INTO blocks(key, segment_id, offset, length, crc)"
-                                               " SELECT ?1, id, ?3, ?4, ?5 FROM segments WHERE file = ?2"));
+    ASSIGN_OR_RETURN(db::Stmt blk,
+                     db->Prepare("INSERT OR IGNORE INTO blocks(key, segment_id, offset, length, crc, hot_length,"
+                                 " hot_crc, cold_crc) SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8 FROM segments WHERE file = ?2"));
     for (const NewBlock& b : p.new_blocks) {
       seg.Reset();
       seg.Bind(1, b.location.file).Bind(2, now);
@@ -37,7 +38,10 @@ base::Result<int64_t> WriterState::Commit(const Pending& p) {
           .Bind(2, b.location.file)
           .Bind(3, static_cast<int64_t>(b.location.offset))
           .Bind(4, static_cast<int64_t>(b.location.length))
-          .Bind(5, static_cast<int64_t>(b.location.crc));
+          .Bind(5, static_cast<int64_t>(b.location.crc))
+          .Bind(6, b.location.hot_length)
+          .Bind(7, static_cast<int64_t>(b.location.hot_crc))
+          .Bind(8, static_cast<int64_t>(b.location.cold_crc));
       RETURN_IF_ERROR(blk.Run());
     }
   }

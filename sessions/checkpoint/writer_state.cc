@@ -62,15 +62,20 @@ base::Result<RestoredSession> WriterState::Restore(KvState* kv) {
   return restored;
 }
 
-base::Result<WriterState::Stored> WriterState::Lookup(const blocks::BlockKey& key, std::string_view payload) {
-  ASSIGN_OR_RETURN(db::Stmt stmt, deps_->db->Prepare("SELECT s.file, b.offset, b.length, b.crc FROM blocks b"
-                                                     " JOIN segments s ON s.id = b.segment_id WHERE b.key = ?1"));
+base::Result<WriterState::Stored> WriterState::Lookup(const blocks::BlockKey& key, const engine::KvBlock& block) {
+  const std::string_view payload = block.bytes;
+  ASSIGN_OR_RETURN(db::Stmt stmt,
+                   deps_->db->Prepare("SELECT s.file, b.offset, b.length, b.crc, b.hot_length FROM blocks b"
+                                      " JOIN segments s ON s.id = b.segment_id WHERE b.key = ?1"));
   stmt.BindBlob(1, blocks::KeyToBytes(key));
   ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return Stored::kAbsent;
   blocks::BlockLocation loc{stmt.Text(0), static_cast<uint64_t>(stmt.Int(1)), static_cast<uint64_t>(stmt.Int(2)),
                             static_cast<uint32_t>(stmt.Int(3))};
-  if (loc.length != payload.size() || loc.crc != base::Crc32c(payload.data(), payload.size())) {
+  // A copy split elsewhere (or not at all, by schema version 1) would not
+  // resume as this block: it counts as different.
+  if (loc.length != payload.size() || stmt.Int(4) != static_cast<int64_t>(block.hot_bytes) ||
+      loc.crc != base::Crc32c(payload.data(), payload.size())) {
     return Stored::kDifferent;
   }
   // Same size and CRC: compare every byte before trusting someone else's
@@ -136,21 +141,23 @@ base::Result<CheckpointStats> WriterState::TryCheckpoint(const KvState& kv, std:
           known[static_cast<size_t>(index)].key == key) {
         continue;
       }
-      ASSIGN_OR_RETURN(std::string payload, kv.ExportBlock(layer, index));
-      ASSIGN_OR_RETURN(Stored stored, Lookup(key, payload));
+      ASSIGN_OR_RETURN(engine::KvBlock block, kv.ExportBlock(layer, index));
+      const std::string_view payload = block.bytes;
+      ASSIGN_OR_RETURN(Stored stored, Lookup(key, block));
       if (stored == Stored::kDifferent) {
         // Same tokens, other bytes (another backend, thread count or
         // prefill chunking computed it): sharing would break bit-identical
         // resume, so this content gets its own key.
         key = VariantKey(key, payload);
-        ASSIGN_OR_RETURN(stored, Lookup(key, payload));
+        ASSIGN_OR_RETURN(stored, Lookup(key, block));
       }
       mappings.push_back({layer, index, key});
       if (stored == Stored::kSame) {
         ++stats.shared_blocks;
         continue;
       }
-      ASSIGN_OR_RETURN(blocks::BlockLocation loc, segments_.Append(key, payload));
+      ASSIGN_OR_RETURN(blocks::BlockLocation loc,
+                       segments_.Append(key, payload, static_cast<int64_t>(block.hot_bytes)));
       stats.bytes_written += payload.size() + blocks::kRecordOverheadBytes;
       new_blocks.push_back({key, loc});
     }

@@ -61,7 +61,7 @@ class WriterState {
   base::Status LoadHead();
   // Whether the store holds `key`, and with exactly these bytes.
   enum class Stored { kAbsent, kSame, kDifferent };
-  base::Result<Stored> Lookup(const blocks::BlockKey& key, std::string_view payload);
+  base::Result<Stored> Lookup(const blocks::BlockKey& key, const engine::KvBlock& block);
   static blocks::BlockKey VariantKey(const blocks::BlockKey& key, std::string_view payload);
   // Everything step 3 publishes.
   struct Pending {

@@ -84,8 +84,18 @@ CREATE TABLE events(
 ) WITHOUT ROWID;
 )sql";
 
+// Version 2: each block's hot part (what a resume reads) and cold payload
+// (checked by the engine when it first reads it) get their own CRC, so a
+// resume maps segment files instead of reading every block. Blocks from
+// version 1 keep hot_length -1; a resume refuses them with a clear error.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE blocks ADD COLUMN hot_length INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE blocks ADD COLUMN hot_crc INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE blocks ADD COLUMN cold_crc INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> kMigrations = {kSchemaV1};
+  static const std::vector<const char*> kMigrations = {kSchemaV1, kSchemaV2};
   return kMigrations;
 }
 

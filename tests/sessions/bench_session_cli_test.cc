@@ -25,6 +25,8 @@ TEST_CASE("bench session reports checkpoint, resume and fork figures", "[session
       CHECK(s[section]["syncs"].get<double>() > 0);
     }
     CHECK(s["resume"]["ms"].get<double>() > 0);
+    CHECK(s["resume"]["bytes_mapped"].get<double>() > 0);  // cold payloads stay in the segments
+    CHECK(s["resume"]["first_decode_ms"].get<double>() > 0);
     CHECK(s["reprefill_ms"].get<double>() > 0);
     CHECK(s["reprefill_over_resume"].get<double>() > 0);
     CHECK(s["reprefill_extrapolated"] == false);

@@ -266,3 +266,66 @@ TEST_CASE("Resume after a truncation and regrowth is bit-identical", "[sessions]
   std::vector<int32_t> h2 = r.history;
   CHECK(BitEqual(Continue(resumed.get(), &s2, &h2, 8), reference));
 }
+
+// Flips one byte of every block record's payload in the session's segment
+// files: `from_end` bytes before the payload's end (in its cold part), or
+// `from_start` bytes after its start (in its hot part) when from_end < 0.
+void DamageEveryBlock(const std::string& dir, int64_t from_end, int64_t from_start) {
+  auto* fs = base::DefaultFileSystem();
+  for (const std::string& name : Unwrap(fs->ListDir(dir + "/blocks"))) {
+    const std::string path = dir + "/blocks/" + name;
+    std::string bytes = Unwrap(fs->ReadFile(path));
+    for (size_t at = 8; at + 24 <= bytes.size();) {  // segment.h: header, then records
+      uint32_t len = 0;
+      std::memcpy(&len, bytes.data() + at + 4, 4);
+      const size_t payload = at + 24;
+      REQUIRE(payload + len + 4 <= bytes.size());
+      bytes[from_end >= 0 ? payload + len - 1 - static_cast<size_t>(from_end)
+                          : payload + static_cast<size_t>(from_start)] ^= 0x20;
+      at = payload + len + 4;
+    }
+    base::Status written = fs->WriteFileAtomic(path, bytes);
+    INFO(written.ToString());
+    REQUIRE(written.ok());
+  }
+}
+
+TEST_CASE("A corrupt cold payload is detected when first read, never used", "[sessions][engine]") {
+  // topk covers every unit, so every Eval reads every closed block's payload.
+  const char* policy = "tiered:sink=4,window=32,unit=4,block=32,topk=64,rerank=0,dense_layers=0";
+  const std::string dir = testing::MakeTempDir("lh_sess_cold");
+  auto model = Unwrap(engine::Model::Load(TinyModel(dir, "llama", 1)));
+  std::vector<int32_t> h = Prompt(model, 150);
+  {
+    auto ctx = MakeContext(model, policy);
+    REQUIRE(ctx->Eval(h).ok());
+    auto store = OpenStore(dir);
+    auto w = Unwrap(store->Create(*ctx, {.name = "s"}));
+    Unwrap(w->Checkpoint(*ctx, h, {}));
+  }
+  DamageEveryBlock(dir, /*from_end=*/3, 0);
+  auto store = OpenStore(dir);
+  auto ctx = MakeContext(model, policy);
+  // The resume checks hot parts only, so it succeeds without reading payloads...
+  auto r = Unwrap(store->Load("s", ctx.get()));
+  CHECK(r.history == h);
+  CHECK(r.bytes_mapped > 0);
+  // ...and the Eval that first reads one fails, naming it, as does every
+  // later Eval until the context is reset.
+  base::Status s = ctx->Eval(std::vector<int32_t>{5});
+  INFO(s.ToString());
+  CHECK(s.code() == base::StatusCode::kCorruption);
+  CHECK(s.message().find("cold payload") != std::string::npos);
+  CHECK(s.message().find("CRC32C") != std::string::npos);
+  CHECK(ctx->Eval(std::vector<int32_t>{6}).code() == base::StatusCode::kCorruption);
+
+  // Damage to a hot part is caught by the resume itself, naming the file.
+  DamageEveryBlock(dir, -1, /*from_start=*/45);
+  auto again = MakeContext(model, policy);
+  auto bad = store->Load("s", again.get());
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().code() == base::StatusCode::kCorruption);
+  CHECK(bad.status().message().find("hot part") != std::string::npos);
+  CHECK(bad.status().message().find(".lhseg") != std::string::npos);
+  CHECK(again->n_past() == 0);
+}

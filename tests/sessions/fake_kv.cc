@@ -56,12 +56,12 @@ std::string FakeKv::MakeBlock(int layer, int64_t index) const {
   return out;
 }
 
-base::Result<std::string> FakeKv::ExportBlock(int layer, int64_t index) const {
+base::Result<engine::KvBlock> FakeKv::ExportBlock(int layer, int64_t index) const {
   if (layer < 0 || layer >= o_.n_layers || index < 0 || index >= closed_blocks(layer)) {
     return base::InvalidArgument("no such block");
   }
   ++exported_;
-  return MakeBlock(layer, index);
+  return engine::KvBlock{MakeBlock(layer, index), kFakeHotBytes};
 }
 
 base::Result<std::string> FakeKv::ExportLiveState() const {
@@ -96,18 +96,24 @@ base::Status FakeKv::Restore(std::string_view live, const engine::KvBlockFetcher
   std::vector<base::Hash128Value> prefix;
   for (int layer = 0; layer < o_.n_layers; ++layer) {
     for (int64_t i = 0; i < closed_blocks(layer); ++i) {
-      auto bytes = fetch(layer, i);
-      if (!bytes.ok()) {
+      auto view = fetch(layer, i);
+      if (!view.ok()) {
         n_past_ = 0;
-        return bytes.status();
+        return view.status();
       }
-      if (bytes->size() != o_.block_bytes || Get64(*bytes, 8) != static_cast<uint64_t>(layer) ||
-          Get64(*bytes, 16) != static_cast<uint64_t>(i)) {
+      const std::string_view hot = view->hot;
+      if (hot.size() != kFakeHotBytes || hot.size() + view->cold.size() != o_.block_bytes ||
+          Get64(hot, 8) != static_cast<uint64_t>(layer) || Get64(hot, 16) != static_cast<uint64_t>(i)) {
         n_past_ = 0;
         return base::Corruption("fake block " + std::to_string(layer) + "/" + std::to_string(i) +
                                 " is not the one asked for");
       }
-      if (layer == 0) prefix.push_back({Get64(*bytes, 24), Get64(*bytes, 32)});
+      if (base::Crc32c(view->cold.data(), view->cold.size()) != view->cold_crc) {
+        n_past_ = 0;
+        return base::Corruption("fake block (layer " + std::to_string(layer) + ", block " + std::to_string(i) +
+                                "): its cold part fails its CRC32C");
+      }
+      if (layer == 0) prefix.push_back({Get64(hot, 24), Get64(hot, 32)});
     }
   }
   if (static_cast<int64_t>(prefix.size()) != full) {
@@ -119,7 +125,8 @@ base::Status FakeKv::Restore(std::string_view live, const engine::KvBlockFetcher
   // Verify each block against the chain: a block from another prefix fails.
   for (int layer = 0; layer < o_.n_layers; ++layer) {
     for (int64_t i = 0; i < closed_blocks(layer); ++i) {
-      if (*fetch(layer, i) != MakeBlock(layer, i)) {
+      auto view = fetch(layer, i);
+      if (!view.ok() || std::string(view->hot) + std::string(view->cold) != MakeBlock(layer, i)) {
         n_past_ = 0;
         return base::Corruption("fake block mismatch");
       }

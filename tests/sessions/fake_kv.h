@@ -7,6 +7,9 @@
 // live state carries the open tokens and the running prefix hash.
 // Digest() stands in for logits: it hashes every block and the live
 // state, so a resume that fetched any wrong byte gives a different one.
+// A block's first kFakeHotBytes are its hot part (what it is: layer, index,
+// prefix hash), the rest its cold part, which the fake checks against the
+// fetcher's cold CRC at restore (it reads every byte anyway).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +21,8 @@
 #include "sessions/checkpoint/kv_state.h"
 
 namespace sessions_testing {
+
+inline constexpr size_t kFakeHotBytes = 40;
 
 struct FakeKvOptions {
   std::string fingerprint = "f00dfeedf00dfeedf00dfeedf00dfeed";
@@ -41,7 +46,7 @@ class FakeKv final : public sessions::internal::KvState {
   int64_t block_tokens() const override { return o_.block_tokens; }
   int64_t n_past() const override { return n_past_; }
   int64_t closed_blocks(int layer) const override;
-  base::Result<std::string> ExportBlock(int layer, int64_t index) const override;
+  base::Result<engine::KvBlock> ExportBlock(int layer, int64_t index) const override;
   base::Result<std::string> ExportLiveState() const override;
   base::Status Restore(std::string_view live_state, const engine::KvBlockFetcher& fetch) override;
 

@@ -154,7 +154,7 @@ TEST_CASE("Corrupt block and live-state bytes are reported, never used", "[sessi
   {
     // A second session with its own blocks, untouched by the corruption.
     FakeKv other;
-    auto oh = Tokens(3000, 30);
+    auto oh = Tokens(3001, 30);
     other.Eval(oh);
     auto w = Unwrap(store->CreateFor(other, {.name = "other"}));
     Unwrap(w->CheckpointFrom(other, oh, {}));
@@ -166,20 +166,50 @@ TEST_CASE("Corrupt block and live-state bytes are reported, never used", "[sessi
   }
   REQUIRE_FALSE(seg_of_s.empty());
   const std::string path = f.dir + "/blocks/" + seg_of_s;
-  std::string bytes = Unwrap(f.mem->ReadFile(path));
-  bytes[bytes.size() / 2] ^= 0x01;
-  RequireOk(f.mem->WriteFileAtomic(path, bytes));
-
-  FakeKv kv;
-  auto r = store->LoadInto("s", &kv);
-  REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == base::StatusCode::kCorruption);
-  CHECK(r.status().message().find(seg_of_s) != std::string::npos);
-  CHECK(r.status().message().find("layer ") != std::string::npos);
-  CHECK(kv.n_past() == 0);
+  const std::string good = Unwrap(f.mem->ReadFile(path));
+  // The first record's payload starts after the 8-byte segment header and
+  // the 24-byte record header; the fake's hot part is its first 40 bytes.
+  constexpr size_t kPayload = 8 + 24;
+  {
+    // A hot byte: the store's check at resume names the file.
+    std::string bytes = good;
+    bytes[kPayload + 20] ^= 0x01;
+    RequireOk(f.mem->WriteFileAtomic(path, bytes));
+    FakeKv kv;
+    auto r = store->LoadInto("s", &kv);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == base::StatusCode::kCorruption);
+    CHECK(r.status().message().find(seg_of_s) != std::string::npos);
+    CHECK(r.status().message().find("layer 0 block 0") != std::string::npos);
+    CHECK(r.status().message().find("hot part") != std::string::npos);
+    CHECK(kv.n_past() == 0);
+  }
+  {
+    // A cold byte: the store hands it on with its CRC, and the reader (the
+    // fake reads every byte at restore) refuses it.
+    std::string bytes = good;
+    bytes[kPayload + 100] ^= 0x01;
+    RequireOk(f.mem->WriteFileAtomic(path, bytes));
+    FakeKv kv;
+    auto r = store->LoadInto("s", &kv);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == base::StatusCode::kCorruption);
+    CHECK(r.status().message().find("layer 0, block 0") != std::string::npos);
+    CHECK(r.status().message().find("CRC32C") != std::string::npos);
+    CHECK(kv.n_past() == 0);
+  }
+  {
+    // A file cut short of a block.
+    RequireOk(f.mem->WriteFileAtomic(path, good.substr(0, kPayload + 10)));
+    FakeKv kv;
+    auto r = store->LoadInto("s", &kv);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == base::StatusCode::kCorruption);
+    CHECK(r.status().message().find("short") != std::string::npos);
+  }
 
   FakeKv ok;
-  CHECK(Unwrap(store->LoadInto("other", &ok)).history == Tokens(3000, 30));
+  CHECK(Unwrap(store->LoadInto("other", &ok)).history == Tokens(3001, 30));
 
   // A corrupt live-state file names itself.
   auto lives = Unwrap(f.mem->ListDir(f.dir + "/live"));

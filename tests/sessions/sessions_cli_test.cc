@@ -90,6 +90,19 @@ TEST_CASE("generate --session continues exactly where it stopped", "[sessions][c
   CHECK(lines[0]["kind"] == "prompt");
   CHECK(lines[0]["payload"]["text"] == "Once upon a time");
   CHECK(lines[2]["seq"] == 3);
+  // The fork's log starts with what it inherits from the parent.
+  auto branch_exported = Run({"sessions", "export", "branch", "--data-dir", data, "--json"});
+  REQUIRE(branch_exported.exit_code == 0);
+  std::vector<nlohmann::json> branch_lines;
+  for (size_t at = 0; at < branch_exported.out.size();) {
+    const size_t nl = branch_exported.out.find('\n', at);
+    branch_lines.push_back(nlohmann::json::parse(branch_exported.out.substr(at, nl - at)));
+    at = nl + 1;
+  }
+  REQUIRE(branch_lines.size() >= 2);
+  CHECK(branch_lines.front()["kind"] == "prompt");
+  CHECK(branch_lines.front()["session_id"] == lines.front()["session_id"]);
+  CHECK(branch_lines.back()["session_id"] != lines.front()["session_id"]);
 
   // rm the parent: the fork still resumes; gc keeps what it reaches.
   REQUIRE(Run({"sessions", "rm", "story", "--data-dir", data, "--json"}).exit_code == 0);

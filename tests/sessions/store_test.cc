@@ -327,6 +327,64 @@ TEST_CASE("Events are logged in order and validated", "[sessions]") {
   CHECK(Unwrap(store->Find("ev")).n_events == 2);
 }
 
+TEST_CASE("A fork inherits its ancestors' events up to the fork point", "[sessions]") {
+  StoreFixture f;
+  auto store = f.Open();
+  FakeKv kv;
+  auto history = Tokens(0, 20);
+  kv.Eval(history);
+  int64_t a_first = 0;
+  {
+    auto w = Unwrap(store->CreateFor(kv, {.name = "a"}));
+    RequireOk(w->AppendEvent("user", R"({"n":"a1"})"));
+    a_first = Unwrap(w->CheckpointFrom(kv, history, {})).checkpoint_id;
+    RequireOk(w->AppendEvent("user", R"({"n":"a2"})"));
+    auto more = Tokens(20, 10);
+    kv.Eval(more);
+    Append(&history, more);
+    Unwrap(w->CheckpointFrom(kv, history, {}));  // a's head: after a2
+    RequireOk(w->AppendEvent("user", R"({"n":"a3"})"));  // after every checkpoint of a
+  }
+  auto payloads = [](const std::vector<sessions::Event>& events) {
+    std::vector<std::string> out;
+    for (const auto& e : events) out.push_back(e.payload);
+    return out;
+  };
+  // At a's first checkpoint: a1 only; at its head: a1, a2 (a3 came later).
+  Unwrap(store->Fork("a", {.at_checkpoint = a_first, .name = "early"}));
+  Unwrap(store->Fork("a", {.name = "b"}));
+  CHECK(payloads(Unwrap(store->Events("early"))) == std::vector<std::string>{R"({"n":"a1"})"});
+  {
+    auto w = Unwrap(store->OpenWriter("b"));
+    FakeKv bk;
+    Unwrap(w->RestoreInto(&bk));
+    RequireOk(w->AppendEvent("user", R"({"n":"b1"})"));
+    auto more = Tokens(500, 9);
+    bk.Eval(more);
+    auto bh = history;
+    Append(&bh, more);
+    Unwrap(w->CheckpointFrom(bk, bh, {}));
+    RequireOk(w->AppendEvent("user", R"({"n":"b2"})"));
+  }
+  const auto b_events = Unwrap(store->Events("b"));
+  CHECK(payloads(b_events) ==
+        std::vector<std::string>{R"({"n":"a1"})", R"({"n":"a2"})", R"({"n":"b1"})", R"({"n":"b2"})"});
+  CHECK(b_events[0].session_id == Unwrap(store->Find("a")).id);
+  CHECK(b_events[2].session_id == Unwrap(store->Find("b")).id);
+  CHECK(b_events[2].seq == 1);
+  // A fork of a fork: a's part, then b's up to b's checkpoint, then its own.
+  Unwrap(store->Fork("b", {.name = "c"}));
+  {
+    auto w = Unwrap(store->OpenWriter("c"));
+    RequireOk(w->AppendEvent("user", R"({"n":"c1"})"));
+  }
+  CHECK(payloads(Unwrap(store->Events("c"))) ==
+        std::vector<std::string>{R"({"n":"a1"})", R"({"n":"a2"})", R"({"n":"b1"})", R"({"n":"c1"})"});
+  // The parent's own log is unchanged.
+  CHECK(payloads(Unwrap(store->Events("a"))) ==
+        std::vector<std::string>{R"({"n":"a1"})", R"({"n":"a2"})", R"({"n":"a3"})"});
+}
+
 TEST_CASE("Readers open and read while a writer holds a transaction", "[sessions]") {
   StoreFixture f;
   {
@@ -359,7 +417,7 @@ class HookedKv final : public sessions::internal::KvState {
   int64_t block_tokens() const override { return inner_->block_tokens(); }
   int64_t n_past() const override { return inner_->n_past(); }
   int64_t closed_blocks(int layer) const override { return inner_->closed_blocks(layer); }
-  base::Result<std::string> ExportBlock(int l, int64_t i) const override { return inner_->ExportBlock(l, i); }
+  base::Result<engine::KvBlock> ExportBlock(int l, int64_t i) const override { return inner_->ExportBlock(l, i); }
   base::Result<std::string> ExportLiveState() const override { return inner_->ExportLiveState(); }
   base::Status Restore(std::string_view live, const engine::KvBlockFetcher& fetch) override {
     if (before_) std::exchange(before_, nullptr)();

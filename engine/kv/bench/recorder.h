@@ -33,13 +33,14 @@ class RecordingCache final : public AttentionCache {
   // Checkpoints pass through to the dense cache; the recording is not kept.
   int64_t block_tokens() const override { return inner_->block_tokens(); }
   int64_t n_closed_blocks(int layer) const override { return inner_->n_closed_blocks(layer); }
-  void ExportBlock(int layer, int64_t index, std::string* out) const override {
+  void ExportBlock(int layer, int64_t index, KvBlock* out) const override {
     inner_->ExportBlock(layer, index, out);
   }
   void ExportLive(std::string* out) const override { inner_->ExportLive(out); }
   base::Status Restore(std::string_view live, const KvBlockFetcher& fetch) override {
     return inner_->Restore(live, fetch);
   }
+  base::Status fault() const override { return inner_->fault(); }
 
   const RecordedLayer& layer(int l) const { return layers_[static_cast<size_t>(l)]; }
 

@@ -5,7 +5,7 @@
 namespace engine::kv {
 namespace {
 
-constexpr char kMagic[8] = {'L', 'H', 'K', 'V', 'B', 'L', 'K', '1'};
+constexpr char kMagic[8] = {'L', 'H', 'K', 'V', 'B', 'L', 'K', '2'};
 
 template <typename T>
 void Put(uint8_t* p, T v) {
@@ -24,26 +24,37 @@ size_t IndexBytesPerHead(int tokens, int unit, int d, int index_bits) {
 
 }  // namespace
 
-size_t ClosedBlockHeader::total_bytes() const {
+size_t ClosedBlockHeader::hot_bytes() const {
   const size_t heads = static_cast<size_t>(n_head_kv);
-  return kBlockHeaderBytes + heads * ColdLayout::For(tokens, head_dim, bits).head_bytes() +
-         heads * IndexBytesPerHead(tokens, unit, head_dim, index_bits) +
+  return kBlockHeaderBytes + heads * IndexBytesPerHead(tokens, unit, head_dim, index_bits) +
          (has_summary ? heads * static_cast<size_t>(head_dim) * 4 : 0);
 }
 
-size_t ClosedBlockBytes(const LayerStore& layer) {
-  const TieredParams& p = layer.geometry().params;
-  ClosedBlockHeader h{0, layer.geometry().head_dim, 0, p.block, p.unit, layer.geometry().n_head_kv,
-                      p.bits, p.index_bits, p.summary > 0};
-  return h.total_bytes();
+size_t ClosedBlockHeader::cold_bytes() const {
+  return static_cast<size_t>(n_head_kv) * ColdLayout::For(tokens, head_dim, bits).head_bytes();
 }
 
-void ExportClosedBlock(const LayerStore& layer, int64_t b, std::vector<uint8_t>* out) {
+namespace {
+
+ClosedBlockHeader HeaderOf(const LayerStore& layer) {
+  const TieredParams& p = layer.geometry().params;
+  return {0, layer.geometry().head_dim, 0, p.block, p.unit, layer.geometry().n_head_kv,
+          p.bits, p.index_bits, p.summary > 0};
+}
+
+}  // namespace
+
+size_t ClosedBlockHotBytes(const LayerStore& layer) { return HeaderOf(layer).hot_bytes(); }
+size_t ClosedBlockColdBytes(const LayerStore& layer) { return HeaderOf(layer).cold_bytes(); }
+
+void ExportClosedBlock(const LayerStore& layer, int64_t b, KvBlock* out) {
   const LayerGeometry& g = layer.geometry();
   const TieredParams& p = g.params;
   const int d = g.head_dim, upb = layer.units_per_block(), eb = layer.env_bytes();
-  out->assign(ClosedBlockBytes(layer), 0);
-  uint8_t* w = out->data();
+  const size_t hot = ClosedBlockHotBytes(layer);
+  out->bytes.assign(hot + layer.block_payload_bytes(), '\0');
+  out->hot_bytes = hot;
+  uint8_t* w = reinterpret_cast<uint8_t*>(out->bytes.data());
   std::memcpy(w, kMagic, 8);
   Put<uint32_t>(w + 8, static_cast<uint32_t>(g.layer));
   Put<uint32_t>(w + 12, static_cast<uint32_t>(d));
@@ -55,8 +66,6 @@ void ExportClosedBlock(const LayerStore& layer, int64_t b, std::vector<uint8_t>*
   w[31] = static_cast<uint8_t>(p.index_bits);
   w[32] = p.summary > 0 ? 1 : 0;
   w += kBlockHeaderBytes;
-  std::memcpy(w, layer.block_payload(b), layer.block_payload_bytes());
-  w += layer.block_payload_bytes();
   for (int h = 0; h < g.n_head_kv; ++h) {
     for (int u = 0; u < upb; ++u) {
       const int64_t unit = b * upb + u;
@@ -72,13 +81,14 @@ void ExportClosedBlock(const LayerStore& layer, int64_t b, std::vector<uint8_t>*
       w += static_cast<size_t>(d) * 4;
     }
   }
+  std::memcpy(w, layer.cold_block(b), layer.block_payload_bytes());
 }
 
-base::Result<ClosedBlockHeader> ParseClosedBlock(std::span<const uint8_t> bytes) {
-  if (bytes.size() < kBlockHeaderBytes) {
-    return base::Corruption("KV block: " + std::to_string(bytes.size()) + " bytes, shorter than its header");
+base::Result<ClosedBlockHeader> ParseClosedBlock(std::span<const uint8_t> hot, size_t cold_bytes) {
+  if (hot.size() < kBlockHeaderBytes) {
+    return base::Corruption("KV block: " + std::to_string(hot.size()) + " bytes, shorter than its header");
   }
-  const uint8_t* r = bytes.data();
+  const uint8_t* r = hot.data();
   if (std::memcmp(r, kMagic, 8) != 0) return base::Corruption("KV block: bad magic or version");
   ClosedBlockHeader h;
   h.layer = static_cast<int>(Get<uint32_t>(r + 8));
@@ -98,9 +108,10 @@ base::Result<ClosedBlockHeader> ParseClosedBlock(std::span<const uint8_t> bytes)
   for (size_t i = 33; i < kBlockHeaderBytes; ++i) {
     if (r[i] != 0) return base::Corruption("KV block: reserved header bytes are not zero");
   }
-  if (bytes.size() != h.total_bytes()) {
-    return base::Corruption("KV block: " + std::to_string(bytes.size()) + " bytes, header says " +
-                            std::to_string(h.total_bytes()));
+  if (hot.size() != h.hot_bytes() || cold_bytes != h.cold_bytes()) {
+    return base::Corruption("KV block: " + std::to_string(hot.size()) + " hot and " + std::to_string(cold_bytes) +
+                            " cold bytes, its header says " + std::to_string(h.hot_bytes()) + " and " +
+                            std::to_string(h.cold_bytes()));
   }
   return h;
 }

@@ -1,8 +1,10 @@
 #include "engine/kv/tiered/layer_store.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
+#include "base/hash.h"
 #include "engine/quant/fp16.h"
 
 namespace engine::kv {
@@ -42,6 +44,9 @@ LayerStore::LayerStore(const LayerGeometry& geometry, const RopeTable* rope) : g
     }
   }
   block_payload_.reserve(static_cast<size_t>(max_blocks));
+  cold_state_ = std::make_unique<std::atomic<uint8_t>[]>(static_cast<size_t>(max_blocks));
+  cold_crc_ = std::make_unique<uint32_t[]>(static_cast<size_t>(max_blocks));
+  zero_block_ = std::make_unique<uint8_t[]>(block_payload_bytes());
   EnsureRing(p.window + kMinRingSlack);
 }
 
@@ -108,11 +113,40 @@ base::Status LayerStore::Append(const KvChunk& c) {
 }
 
 uint8_t* LayerStore::SlotForBlock(int64_t b) {
+  // Only the slab that holds b is allocated: after a restore that left
+  // blocks 0..b-1 in place, none of their slabs is ever needed.
   const size_t slab = static_cast<size_t>(b / slab_blocks_);
-  while (slabs_.size() <= slab) {
-    slabs_.push_back(std::make_unique<uint8_t[]>(Sz(slab_blocks_, 1) * block_payload_bytes()));
-  }
+  if (slabs_.size() <= slab) slabs_.resize(slab + 1);
+  if (!slabs_[slab]) slabs_[slab].reset(new uint8_t[Sz(slab_blocks_, 1) * block_payload_bytes()]);
+  cold_state_[static_cast<size_t>(b)].store(kColdTrusted, std::memory_order_release);
   return slabs_[slab].get() + Sz(b % slab_blocks_, 1) * block_payload_bytes();
+}
+
+const uint8_t* LayerStore::CheckCold(int64_t b) const {
+  const size_t i = static_cast<size_t>(b);
+  uint8_t state = cold_state_[i].load(std::memory_order_acquire);
+  if (state == kColdPending) {
+    // Threads that race here compute the same answer; the bytes never change.
+    const uint32_t crc = base::Crc32c(block_payload_[i], block_payload_bytes());
+    state = crc == cold_crc_[i] ? kColdTrusted : kColdBad;
+    if (state == kColdBad) {
+      std::lock_guard<std::mutex> lock(fault_mu_);
+      if (fault_.ok()) {
+        char hex[40];
+        std::snprintf(hex, sizeof hex, "%08x, bytes give %08x", cold_crc_[i], crc);
+        fault_ = base::Corruption("KV block (layer " + std::to_string(geo_.layer) + ", block " + std::to_string(b) +
+                                  "): its cold payload fails its CRC32C (checkpoint says " + hex +
+                                  "): the stored checkpoint is corrupt; its bytes were not used");
+      }
+    }
+    cold_state_[i].store(state, std::memory_order_release);
+  }
+  return state == kColdTrusted ? block_payload_[i] : zero_block_.get();
+}
+
+base::Status LayerStore::fault() const {
+  std::lock_guard<std::mutex> lock(fault_mu_);
+  return fault_;
 }
 
 void LayerStore::CloseBlock() {
@@ -148,7 +182,7 @@ void LayerStore::CloseBlock() {
 
 void LayerStore::ReadCold(int g, int64_t pos, float* k_post, float* k_pre, float* v) const {
   const TieredParams& p = geo_.params;
-  const uint8_t* src = block_payload(pos / p.block) + Sz(g, 1) * cold_.head_bytes();
+  const uint8_t* src = cold_block(pos / p.block) + Sz(g, 1) * cold_.head_bytes();
   DecodeColdRows(cold_, src, static_cast<int>(pos % p.block), 1, k_pre, v);
   float cs[kMaxHeadDim];
   rope_->Angles(pos, cs);
@@ -207,6 +241,11 @@ void LayerStore::Truncate(int64_t n) {
   ring_lo_ = std::min(ring_lo_, std::max<int64_t>(0, n - p.window));
   block_payload_.resize(static_cast<size_t>(std::min(open_block, n_closed_blocks())));
   n_ = n;
+  if (block_payload_.empty()) {  // nothing restored in place is left
+    keep_alive_.clear();
+    std::lock_guard<std::mutex> lock(fault_mu_);
+    fault_ = base::Status::Ok();
+  }
 }
 
 LayerBytes LayerStore::bytes() const {

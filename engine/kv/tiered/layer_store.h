@@ -12,7 +12,8 @@
 //   summary  per closed block: mean post-RoPE K and mean V, fp16 (hot, optional)
 // Per closed block (all heads together): the cold payload, immutable once
 // written (ColdLayout per head, heads back to back). Payload bytes live in
-// slabs owned here; block_payload() may later point into an mmap'd file.
+// slabs owned here, or, after a restore, wherever the fetcher keeps them
+// (an mmap'd segment file), checked against their CRC on first read.
 //
 // Live state (what a checkpoint must write besides closed blocks): sinks,
 // ring, staging and n_positions. It is O(n_sink + window) per head.
@@ -21,13 +22,16 @@
 // many threads between them.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
 #include "base/status.h"
 #include "engine/kv/attention_cache.h"
+#include "engine/kv/kv_block.h"
 #include "engine/kv/policy.h"
 #include "engine/kv/state_io.h"
 #include "engine/kv/tiered/cold_codec.h"
@@ -83,7 +87,14 @@ class LayerStore {
   const uint16_t* summary_k(int h) const { return heads_[h].sum_k.data(); }    // [n_blocks][d]
   const uint16_t* summary_v(int h) const { return heads_[h].sum_v.data(); }
   // Cold payload of closed block b: n_head_kv slices of cold_layout().head_bytes().
-  const uint8_t* block_payload(int64_t b) const { return block_payload_[static_cast<size_t>(b)]; }
+  // A payload restored in place is checked against its CRC the first time
+  // any thread reads it; one that fails reads as zeros and sets fault(), so
+  // its bytes are never used.
+  const uint8_t* cold_block(int64_t b) const {
+    const size_t i = static_cast<size_t>(b);
+    if (cold_state_[i].load(std::memory_order_acquire) == kColdTrusted) return block_payload_[i];
+    return CheckCold(b);
+  }
   size_t block_payload_bytes() const { return cold_.head_bytes() * static_cast<size_t>(geo_.n_head_kv); }
 
   LayerBytes bytes() const;
@@ -93,12 +104,17 @@ class LayerStore {
   void ExportLive(StateWriter* w) const;
   // Restores an empty store: the live state first (it sets n_positions),
   // then closed blocks 0, 1, ... n_positions / block - 1 in order, in the
-  // format of block_format.h. Any mismatch with this store's geometry is a
+  // format of block_format.h. The hot part is copied; the cold payload is
+  // used in place while block.keep_alive holds it (copied, and checked
+  // now, when there is none). Any mismatch with this store's geometry is a
   // Corruption; call Clear() after a failure.
   base::Status RestoreLive(StateReader* r);
-  base::Status RestoreBlock(int64_t index, std::span<const uint8_t> bytes);
-  // Forgets everything (positions, blocks), keeping allocations.
+  base::Status RestoreBlock(int64_t index, const KvBlockView& block);
+  // Forgets everything (positions, blocks, faults), keeping allocations.
   void Clear();
+  // The first cold payload that failed its check, if any (sticky until
+  // Clear or Truncate(0)).
+  base::Status fault() const;
 
  private:
   struct Head {
@@ -111,9 +127,15 @@ class LayerStore {
     std::vector<uint16_t> sum_k, sum_v;    // [n_blocks][d]
   };
 
+  // States of a cold payload (cold_state_).
+  static constexpr uint8_t kColdTrusted = 0;  // made here, or checked
+  static constexpr uint8_t kColdPending = 1;  // restored in place, not yet checked
+  static constexpr uint8_t kColdBad = 2;      // failed its check
+
   void EnsureRing(int64_t needed);
   void CloseBlock();
   uint8_t* SlotForBlock(int64_t b);
+  const uint8_t* CheckCold(int64_t b) const;
   // Post-RoPE K, V of position pos from the cold store (closed block).
   void ReadCold(int h, int64_t pos, float* k_post, float* k_pre, float* v) const;
 
@@ -126,7 +148,15 @@ class LayerStore {
   int64_t ring_cap_ = 0;
   int64_t ring_lo_ = 0;
   std::vector<const uint8_t*> block_payload_;  // [n_closed_blocks]
-  std::vector<std::unique_ptr<uint8_t[]>> slabs_;
+  // Per block that can exist: kCold* state and, for restored payloads, the
+  // expected CRC32C.
+  std::unique_ptr<std::atomic<uint8_t>[]> cold_state_;
+  std::unique_ptr<uint32_t[]> cold_crc_;
+  std::unique_ptr<uint8_t[]> zero_block_;  // what a bad payload reads as
+  std::vector<std::shared_ptr<const void>> keep_alive_;  // owners of in-place payloads
+  mutable std::mutex fault_mu_;
+  mutable base::Status fault_;
+  std::vector<std::unique_ptr<uint8_t[]>> slabs_;  // null until a block needs it
   int64_t slab_blocks_ = 0;  // blocks per slab
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/hash.h"
 #include "engine/kv/tiered/block_format.h"
 #include "engine/kv/tiered/layer_store.h"
 
@@ -92,24 +93,22 @@ base::Status LayerStore::RestoreLive(StateReader* r) {
   return base::Status::Ok();
 }
 
-base::Status LayerStore::RestoreBlock(int64_t index, std::span<const uint8_t> bytes) {
+base::Status LayerStore::RestoreBlock(int64_t index, const KvBlockView& block) {
   const TieredParams& p = geo_.params;
   const int d = geo_.head_dim;
   const std::string where = "KV block (layer " + std::to_string(geo_.layer) + ", block " + std::to_string(index) + ")";
   if (index != n_closed_blocks() || (index + 1) * p.block > n_) {
     return base::Corruption(where + ": out of order or beyond the live state's " + std::to_string(n_) + " positions");
   }
-  auto parsed = ParseClosedBlock(bytes);
+  const std::span<const uint8_t> hot(reinterpret_cast<const uint8_t*>(block.hot.data()), block.hot.size());
+  auto parsed = ParseClosedBlock(hot, block.cold.size());
   if (!parsed.ok()) return parsed.status().WithContext(where);
   const ClosedBlockHeader& h = *parsed;
   const bool matches = h.layer == geo_.layer && h.head_dim == d && h.first_pos == index * p.block &&
                        h.tokens == p.block && h.unit == p.unit && h.n_head_kv == geo_.n_head_kv && h.bits == p.bits &&
                        h.index_bits == p.index_bits && h.has_summary == (p.summary > 0);
   if (!matches) return base::Corruption(where + ": its header does not match this layer's geometry and policy");
-  const uint8_t* rd = bytes.data() + kBlockHeaderBytes;
-  uint8_t* slot = SlotForBlock(index);
-  std::memcpy(slot, rd, block_payload_bytes());
-  rd += block_payload_bytes();
+  const uint8_t* rd = hot.data() + kBlockHeaderBytes;
   const int eb = env_bytes();
   for (Head& head : heads_) {
     const size_t env0 = head.env.size();
@@ -132,7 +131,24 @@ base::Status LayerStore::RestoreBlock(int64_t index, std::span<const uint8_t> by
       rd += Sz(d, 4);
     }
   }
-  block_payload_.push_back(slot);
+  const size_t i = static_cast<size_t>(index);
+  if (block.keep_alive == nullptr) {
+    // Nobody keeps the bytes: copy them now, and check them while they
+    // are in cache anyway.
+    if (base::Crc32c(block.cold.data(), block.cold.size()) != block.cold_crc) {
+      return base::Corruption(where + ": its cold payload fails its CRC32C; the bytes were not used");
+    }
+    uint8_t* slot = SlotForBlock(index);
+    std::memcpy(slot, block.cold.data(), block.cold.size());
+    block_payload_.push_back(slot);
+    return base::Status::Ok();
+  }
+  // In place: checked on first read (cold_block), so a resume costs the
+  // hot set, not every payload.
+  if (keep_alive_.empty() || keep_alive_.back() != block.keep_alive) keep_alive_.push_back(block.keep_alive);
+  cold_crc_[i] = block.cold_crc;
+  cold_state_[i].store(kColdPending, std::memory_order_release);
+  block_payload_.push_back(reinterpret_cast<const uint8_t*>(block.cold.data()));
   return base::Status::Ok();
 }
 
@@ -144,6 +160,11 @@ void LayerStore::Clear() {
     h.sum_v.clear();
   }
   block_payload_.clear();
+  keep_alive_.clear();
+  {
+    std::lock_guard<std::mutex> lock(fault_mu_);
+    fault_ = base::Status::Ok();
+  }
   n_ = 0;
   ring_lo_ = 0;
 }

@@ -154,7 +154,7 @@ float TieredCache::RerankScore(const LayerStore& L, const Plan& plan, int g, int
   std::fill(run_sum, run_sum + n_reps, 0.0f);
   float k[kRun * kMaxHeadDim], cs[kMaxHeadDim];  // k: [run][d]
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  const uint8_t* src = L.block_payload(lo / p.block) + static_cast<size_t>(g) * L.cold_layout().head_bytes();
+  const uint8_t* src = L.cold_block(lo / p.block) + static_cast<size_t>(g) * L.cold_layout().head_bytes();
   for (int64_t pos0 = lo; pos0 < hi; pos0 += kRun) {
     const int run = static_cast<int>(std::min<int64_t>(kRun, hi - pos0));
     DecodeColdRows(L.cold_layout(), src, static_cast<int>(pos0 % p.block), run, k, nullptr);
@@ -209,7 +209,7 @@ void TieredCache::GatherRows(const LayerStore& L, const Plan& plan, base::Thread
       const auto [lo, hi] = FarRows(s.selected[j], p.unit, p.n_sink, plan.far_end);
       if (hi <= lo) continue;
       const int64_t off = s.row_offset[j];
-      const uint8_t* src = L.block_payload(lo / p.block) + static_cast<size_t>(g) * head_bytes;
+      const uint8_t* src = L.cold_block(lo / p.block) + static_cast<size_t>(g) * head_bytes;
       DecodeColdRows(L.cold_layout(), src, static_cast<int>(lo % p.block), static_cast<int>(hi - lo),
                      &s.sel_k[Sz(off, d)], &s.sel_v[Sz(off, d)]);
       // RoPE at the (possibly capped) position.

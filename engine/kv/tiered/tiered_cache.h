@@ -78,9 +78,10 @@ class TieredCache final : public AttentionCache {
   // same size, so a block's positions follow from its index.
   int64_t block_tokens() const override;
   int64_t n_closed_blocks(int layer) const override;
-  void ExportBlock(int layer, int64_t index, std::string* out) const override;
+  void ExportBlock(int layer, int64_t index, KvBlock* out) const override;
   void ExportLive(std::string* out) const override;
   base::Status Restore(std::string_view live, const KvBlockFetcher& fetch) override;
+  base::Status fault() const override;
 
   CacheBytes bytes() const;
   const AttendStats& last_stats() const { return stats_; }

@@ -18,10 +18,13 @@ int64_t TieredCache::n_closed_blocks(int layer) const {
   return layers_[static_cast<size_t>(layer)]->n_closed_blocks();
 }
 
-void TieredCache::ExportBlock(int layer, int64_t index, std::string* out) const {
-  std::vector<uint8_t> bytes;
-  ExportClosedBlock(*layers_[static_cast<size_t>(layer)], index, &bytes);
-  out->assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+void TieredCache::ExportBlock(int layer, int64_t index, KvBlock* out) const {
+  ExportClosedBlock(*layers_[static_cast<size_t>(layer)], index, out);
+}
+
+base::Status TieredCache::fault() const {
+  for (const auto& L : layers_) RETURN_IF_ERROR(L->fault());
+  return base::Status::Ok();
 }
 
 // Layout: magic, i32 n_layer, i64 far-distance cap, i64 n_positions, then
@@ -61,9 +64,8 @@ base::Status TieredCache::Restore(std::string_view live, const KvBlockFetcher& f
       if (L.n_positions() != n) return r.Bad("n_positions", "layer " + std::to_string(l) + " disagrees");
       const int64_t n_blocks = n / L.geometry().params.block;
       for (int64_t b = 0; b < n_blocks; ++b) {
-        ASSIGN_OR_RETURN(std::string bytes, fetch(l, b));
-        RETURN_IF_ERROR(L.RestoreBlock(
-            b, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())));
+        ASSIGN_OR_RETURN(KvBlockView block, fetch(l, b));
+        RETURN_IF_ERROR(L.RestoreBlock(b, block));
       }
     }
     if (r.remaining() != 0) return r.Bad("end", std::to_string(r.remaining()) + " trailing bytes");

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/hash.h"
 #include "engine/engine.h"
 #include "engine/model_file.h"
 #include "tests/testing.h"
@@ -15,7 +16,7 @@ namespace {
 
 struct Checkpoint {
   std::string live;
-  std::map<std::pair<int, int64_t>, std::string> blocks;
+  std::map<std::pair<int, int64_t>, engine::KvBlock> blocks;
 };
 
 const engine::Model& TinyModel() {
@@ -70,11 +71,37 @@ Checkpoint Save(const engine::Context& ctx) {
   return c;
 }
 
-engine::KvBlockFetcher FetchFrom(const Checkpoint& c) {
-  return [&c](int layer, int64_t index) -> base::Result<std::string> {
+// The CRC a store would have recorded for block (layer, index) of `c`.
+uint32_t ColdCrc(const Checkpoint& c, int layer, int64_t index) {
+  const std::string_view cold = c.blocks.at({layer, index}).cold();
+  return base::Crc32c(cold.data(), cold.size());
+}
+
+// Views that own nothing: the cache copies each cold payload. The CRCs
+// are those of `recorded` (default: c itself), as a store records them
+// when it writes the blocks.
+engine::KvBlockFetcher FetchFrom(const Checkpoint& c, const Checkpoint* recorded = nullptr) {
+  return [&c, recorded](int layer, int64_t index) -> base::Result<engine::KvBlockView> {
     auto it = c.blocks.find({layer, index});
     if (it == c.blocks.end()) return base::NotFound("no block");
-    return it->second;
+    engine::KvBlockView view = engine::ViewOf(it->second);
+    if (recorded) view.cold_crc = ColdCrc(*recorded, layer, index);
+    return view;
+  };
+}
+
+// Views kept alive by a shared copy of the checkpoint, as a mapped file
+// would be: the cache reads cold payloads in place and checks them on
+// first read.
+engine::KvBlockFetcher FetchInPlace(std::shared_ptr<const Checkpoint> c,
+                                    std::shared_ptr<const Checkpoint> recorded = nullptr) {
+  return [c, recorded](int layer, int64_t index) -> base::Result<engine::KvBlockView> {
+    auto it = c->blocks.find({layer, index});
+    if (it == c->blocks.end()) return base::NotFound("no block");
+    engine::KvBlockView view = engine::ViewOf(it->second);
+    if (recorded) view.cold_crc = ColdCrc(*recorded, layer, index);
+    view.keep_alive = c;
+    return view;
   };
 }
 
@@ -101,18 +128,25 @@ TEST_CASE("A restored context continues bit-identically", "[kv][checkpoint]") {
 
     auto resumed = NewContext(policy);
     REQUIRE(resumed->RestoreKv(saved.live, FetchFrom(saved)).ok());
+    // In place (as from a mapped file) gives the same state.
+    auto in_place = NewContext(policy);
+    REQUIRE(in_place->RestoreKv(saved.live, FetchInPlace(std::make_shared<Checkpoint>(saved))).ok());
     CHECK(resumed->n_past() == 301);
     CHECK(SameLogits(*original, *resumed));  // no prefill: the logits come with the state
     // Decode and a prefill chunk afterwards, crossing block boundaries.
     for (const auto& next : {Tokens(1, 2), Tokens(1, 3), Tokens(70, 4), Tokens(1, 5)}) {
       REQUIRE(original->Eval(next).ok());
       REQUIRE(resumed->Eval(next).ok());
+      REQUIRE(in_place->Eval(next).ok());
       CHECK(SameLogits(*original, *resumed));
+      CHECK(SameLogits(*original, *in_place));
     }
     // And the state itself: every block and the live state match.
-    const Checkpoint a = Save(*original), b = Save(*resumed);
+    const Checkpoint a = Save(*original), b = Save(*resumed), c = Save(*in_place);
     CHECK(a.live == b.live);
     CHECK(a.blocks == b.blocks);
+    CHECK(a.live == c.live);
+    CHECK(a.blocks == c.blocks);
   }
 }
 
@@ -164,8 +198,13 @@ TEST_CASE("Bad checkpoint bytes are clear errors and leave the context usable", 
   expect_failure(saved.live, FetchFrom(missing), "no block");
 
   Checkpoint torn = saved;
-  torn.blocks[{0, 1}].resize(torn.blocks[{0, 1}].size() - 5);
+  torn.blocks[{0, 1}].bytes.resize(torn.blocks[{0, 1}].bytes.size() - 5);
   expect_failure(saved.live, FetchFrom(torn), "layer 0, block 1");
+
+  // A copied cold payload is checked as it is copied.
+  Checkpoint bad_cold = saved;
+  bad_cold.blocks[{1, 3}].bytes.back() ^= 0x10;
+  expect_failure(saved.live, FetchFrom(bad_cold, &saved), "layer 1, block 3");
 
   Checkpoint swapped = saved;
   std::swap(swapped.blocks[{0, 1}], swapped.blocks[{0, 2}]);
@@ -183,4 +222,41 @@ TEST_CASE("Bad checkpoint bytes are clear errors and leave the context usable", 
   // And the good bytes still restore afterwards.
   REQUIRE(ctx->RestoreKv(saved.live, FetchFrom(saved)).ok());
   CHECK(SameLogits(*original, *ctx));
+}
+
+TEST_CASE("A corrupt cold payload read in place fails the Eval that reads it", "[kv][checkpoint][bad]") {
+  // topk covers every unit, so every Eval reads every closed block's payload.
+  const char* policy = "tiered:sink=4,window=32,unit=4,block=32,topk=64,rerank=0,dense_layers=0";
+  auto original = NewContext(policy);
+  REQUIRE(original->Eval(Tokens(150, 1)).ok());
+  auto saved = std::make_shared<Checkpoint>(Save(*original));
+  auto bad = std::make_shared<Checkpoint>(*saved);
+  bad->blocks[{1, 2}].bytes.back() ^= 0x10;  // the last byte is cold
+
+  auto ctx = NewContext(policy);
+  // The resume reads only hot parts, so it succeeds...
+  REQUIRE(ctx->RestoreKv(saved->live, FetchInPlace(bad, saved)).ok());
+  CHECK(ctx->n_past() == 150);
+  // ...and the first read of the bad payload fails, naming it; so does
+  // every later Eval and an export of it, until the context is reset.
+  base::Status s = ctx->Eval(Tokens(1, 2));
+  INFO(s.ToString());
+  CHECK(s.code() == base::StatusCode::kCorruption);
+  CHECK_THAT(s.ToString(), Catch::Contains("layer 1, block 2") && Catch::Contains("CRC32C"));
+  CHECK(ctx->Eval(Tokens(1, 3)).code() == base::StatusCode::kCorruption);
+  CHECK(ctx->ExportKvBlock(0, 0).status().code() == base::StatusCode::kCorruption);
+  ctx->Truncate(0);
+  REQUIRE(ctx->Eval(Tokens(3, 9)).ok());
+
+  // A recorded CRC that does not match good bytes is the same failure.
+  auto wrong_crc = NewContext(policy);
+  REQUIRE(wrong_crc->RestoreKv(saved->live, FetchInPlace(saved, bad)).ok());
+  CHECK(wrong_crc->Eval(Tokens(1, 2)).code() == base::StatusCode::kCorruption);
+
+  // Good bytes in place continue bit-identically.
+  auto good = NewContext(policy);
+  REQUIRE(good->RestoreKv(saved->live, FetchInPlace(saved)).ok());
+  REQUIRE(original->Eval(Tokens(1, 2)).ok());
+  REQUIRE(good->Eval(Tokens(1, 2)).ok());
+  CHECK(SameLogits(*original, *good));
 }

@@ -155,7 +155,7 @@ TEST_CASE("Prefill then decode gives the same state as token-by-token decode", "
     const auto& b = single->layer(l);
     REQUIRE(a.n_closed_blocks() == b.n_closed_blocks());
     for (int64_t blk = 0; blk < a.n_closed_blocks(); ++blk) {
-      REQUIRE(std::equal(a.block_payload(blk), a.block_payload(blk) + a.block_payload_bytes(), b.block_payload(blk)));
+      REQUIRE(std::equal(a.cold_block(blk), a.cold_block(blk) + a.block_payload_bytes(), b.cold_block(blk)));
     }
   }
   // And the same decode outputs afterwards.
@@ -328,11 +328,15 @@ TEST_CASE("Closed blocks export as self-contained, validated byte blocks", "[kv]
   StoreAttend(cache.get(), g, s, 0, T, &pool);
   const auto& L = cache->layer(1);
   REQUIRE(L.n_closed_blocks() == 3);
-  std::vector<uint8_t> bytes;
+  engine::KvBlock block;
+  auto hot_of = [](const engine::KvBlock& k) {
+    return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(k.bytes.data()), k.hot_bytes);
+  };
   for (int64_t b = 0; b < L.n_closed_blocks(); ++b) {
-    engine::kv::ExportClosedBlock(L, b, &bytes);
-    CHECK(bytes.size() == engine::kv::ClosedBlockBytes(L));
-    auto h = engine::kv::ParseClosedBlock(bytes);
+    engine::kv::ExportClosedBlock(L, b, &block);
+    CHECK(block.hot_bytes == engine::kv::ClosedBlockHotBytes(L));
+    CHECK(block.bytes.size() == block.hot_bytes + engine::kv::ClosedBlockColdBytes(L));
+    auto h = engine::kv::ParseClosedBlock(hot_of(block), block.cold().size());
     REQUIRE(h.ok());
     CHECK(h->layer == 1);
     CHECK(h->first_pos == 32 * b);
@@ -340,26 +344,28 @@ TEST_CASE("Closed blocks export as self-contained, validated byte blocks", "[kv]
     CHECK(h->unit == 4);
     CHECK(h->n_head_kv == 2);
     CHECK(h->has_summary);
-    // The payload is the cold store's bytes, unchanged.
-    CHECK(std::equal(L.block_payload(b), L.block_payload(b) + L.block_payload_bytes(),
-                     bytes.begin() + engine::kv::kBlockHeaderBytes));
+    // The cold part is the cold store's bytes, unchanged.
+    CHECK(std::equal(L.cold_block(b), L.cold_block(b) + L.block_payload_bytes(),
+                     reinterpret_cast<const uint8_t*>(block.cold().data())));
   }
   // Later positions never rewrite a closed block.
-  const std::vector<uint8_t> before = bytes;
+  const engine::KvBlock before = block;
   const Sequence more = kvtest::RandomSequence(g, T + 40, 11, 2.0f);
   StoreAttend(cache.get(), g, more, T, 40, &pool);
-  engine::kv::ExportClosedBlock(L, 2, &bytes);
-  CHECK(bytes == before);
+  engine::kv::ExportClosedBlock(L, 2, &block);
+  CHECK(block.bytes == before.bytes);
+  CHECK(block.hot_bytes == before.hot_bytes);
   // Damage is detected, not trusted.
-  std::vector<uint8_t> bad = before;
-  bad[0] ^= 1;
-  CHECK(engine::kv::ParseClosedBlock(bad).status().code() == base::StatusCode::kCorruption);
+  const size_t cold = before.cold().size();
+  engine::KvBlock bad = before;
+  bad.bytes[0] ^= 1;
+  CHECK(engine::kv::ParseClosedBlock(hot_of(bad), cold).status().code() == base::StatusCode::kCorruption);
   bad = before;
-  bad.pop_back();
-  CHECK(engine::kv::ParseClosedBlock(bad).status().code() == base::StatusCode::kCorruption);
-  bad = before;
-  bad[30] = 5;  // bits
-  CHECK(engine::kv::ParseClosedBlock(bad).status().code() == base::StatusCode::kCorruption);
-  CHECK(engine::kv::ParseClosedBlock(std::span<const uint8_t>(before.data(), 10)).status().code() ==
+  CHECK(engine::kv::ParseClosedBlock(hot_of(bad).first(bad.hot_bytes - 1), cold).status().code() ==
+        base::StatusCode::kCorruption);
+  CHECK(engine::kv::ParseClosedBlock(hot_of(bad), cold - 1).status().code() == base::StatusCode::kCorruption);
+  bad.bytes[30] = 5;  // bits
+  CHECK(engine::kv::ParseClosedBlock(hot_of(bad), cold).status().code() == base::StatusCode::kCorruption);
+  CHECK(engine::kv::ParseClosedBlock(hot_of(before).first(10), cold).status().code() ==
         base::StatusCode::kCorruption);
 }

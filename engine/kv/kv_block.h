@@ -1,0 +1,59 @@
+// Closed KV blocks as they cross the checkpoint seam (engine.h, and the
+// caches behind it).
+//
+// A block has a hot part (what every resume loads: its header, selection
+// index entries and summaries) and a cold payload (quantized K/V that
+// attention reads only for the units it selects). A resume copies the hot
+// part and points at the cold payload where the fetcher keeps it (an mmap'd
+// segment file), so its cost follows the hot set, not the session length.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/hash.h"
+#include "base/status.h"
+
+namespace engine {
+
+// A block as exported: the hot part is bytes[0, hot_bytes), the cold
+// payload the rest.
+struct KvBlock {
+  std::string bytes;
+  size_t hot_bytes = 0;
+
+  std::string_view hot() const { return std::string_view(bytes).substr(0, hot_bytes); }
+  std::string_view cold() const { return std::string_view(bytes).substr(hot_bytes); }
+  bool operator==(const KvBlock&) const = default;
+};
+
+// A block as a fetcher hands it back. The views stay valid while
+// `keep_alive` lives; the cache then reads `cold` in place. With no
+// keep_alive they are valid only during the fetch call, and the cache
+// copies `cold`. The fetcher has verified `hot`; the cache checks `cold`
+// against `cold_crc` (base::Crc32c) the first time it reads it (when it
+// copies it, without keep_alive), and corrupt bytes are never used: the
+// restore, or the Eval that would read them, fails.
+struct KvBlockView {
+  std::string_view hot;
+  std::string_view cold;
+  uint32_t cold_crc = 0;
+  std::shared_ptr<const void> keep_alive;
+};
+
+// Fetches closed block `index` of `layer` during a restore: the bytes the
+// exporting cache's ExportBlock produced.
+using KvBlockFetcher = std::function<base::Result<KvBlockView>(int layer, int64_t index)>;
+
+// A view of an exported block that owns nothing (for tests and in-memory
+// fetchers); `block` must outlive every use of the view.
+inline KvBlockView ViewOf(const KvBlock& block) {
+  const std::string_view cold = block.cold();
+  return KvBlockView{block.hot(), cold, base::Crc32c(cold.data(), cold.size()), nullptr};
+}
+
+}  // namespace engine

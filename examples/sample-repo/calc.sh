@@ -1,0 +1,3 @@
+#!/bin/sh
+# usage: calc.sh A B   prints A + B
+echo $(( $1 - $2 ))

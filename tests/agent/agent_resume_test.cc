@@ -1,0 +1,275 @@
+// Resume after a kill mid-tool, forks that diverge, and the stable prefix.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/agent/agent_test_util.h"
+#include "tests/testing.h"
+#include "tools/git_checkpoints.h"
+#include "tools/tool.h"
+
+namespace {
+
+using agent::Event;
+using namespace agent_test;
+
+// A tool that kills its own process with SIGKILL: the agent is killed in
+// the middle of running it.
+class KillTool final : public tools::Tool {
+ public:
+  std::string name() const override { return "deploy"; }
+  std::string description() const override { return "Deploys the project."; }
+  nlohmann::json parameters_schema() const override {
+    return {{"type", "object"}, {"properties", nlohmann::json::object()}, {"additionalProperties", false}};
+  }
+  base::Result<tools::ToolResult> Run(const nlohmann::json&, const tools::ToolContext&) const override {
+    if (::getenv("LH_TEST_KILL_IN_TOOL") != nullptr) ::kill(::getpid(), SIGKILL);
+    tools::ToolResult r;
+    r.text = "deployed";
+    return r;
+  }
+};
+
+std::vector<std::shared_ptr<const tools::Tool>> ToolsWithKill() {
+  std::vector<std::shared_ptr<const tools::Tool>> list;
+  for (auto& t : tools::BuiltinTools()) list.push_back(std::move(t));
+  list.push_back(std::make_shared<KillTool>());
+  return list;
+}
+
+std::vector<std::string> StoredKinds(sessions::Store* store, const std::string& id) {
+  std::vector<std::string> kinds;
+  for (const auto& e : Unwrap(store->Events(id))) kinds.push_back(e.kind);
+  return kinds;
+}
+
+TEST_CASE("a kill in the middle of a tool resumes with the call answered as interrupted", "[agent]") {
+  Harness h = MakeHarness({{"a.txt", "alpha\n"}});
+  const std::vector<std::string> replies = {Call("read_file", R"({"path": "a.txt"})"), Call("deploy", "{}")};
+  // The child runs the agent until the tool kills it; the parent resumes.
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::setenv("LH_TEST_KILL_IN_TOOL", "1", 1);
+    sessions::StoreOptions so;
+    so.data_dir = h.data_dir;
+    auto store = sessions::Store::Open(so);
+    if (!store.ok()) ::_exit(10);
+    (void)h.store.release();  // the parent's SQLite connection must not be closed from a fork
+    h.store = std::move(*store);
+    agent::AgentOptions o = Options(h, std::make_shared<ScriptedPicker>(h.model, replies));
+    o.session_name = "killed";
+    o.tools = ToolsWithKill();
+    auto agent = agent::Agent::Start(std::move(o));
+    if (!agent.ok()) ::_exit(11);
+    (*agent)->Submit(agent::Op::User("deploy it"));
+    while ((*agent)->NextEvent(std::chrono::seconds(60))) {
+    }
+    ::_exit(12);  // not reached: the tool kills the process
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+
+  // The log ends with the call, without a result; one step was checkpointed.
+  const sessions::SessionInfo info = Unwrap(h.store->Find("killed"));
+  const std::vector<std::string> before = StoredKinds(h.store.get(), info.id);
+  REQUIRE(before.back() == "tool_call");
+  REQUIRE(info.head_checkpoint != 0);
+
+  agent::AgentOptions o = Options(h, std::make_shared<ScriptedPicker>(h.model, std::vector<std::string>{}));
+  o.resume = "killed";
+  o.tools = ToolsWithKill();
+  auto agent = Unwrap(agent::Agent::Start(std::move(o)));
+  auto started = agent->NextEvent(std::chrono::seconds(10));
+  REQUIRE(started);
+  CHECK(started->kind == Event::Kind::kSessionStarted);
+  CHECK(started->data["resumed"] == true);
+  CHECK(started->data["restored_tokens"].get<int64_t>() == info.n_tokens);
+  const std::vector<std::string> after = StoredKinds(h.store.get(), info.id);
+  REQUIRE(after.size() == before.size() + 1);
+  CHECK(after.back() == "tool_result");
+  const auto log = Unwrap(h.store->Events(info.id));
+  const auto interrupted = nlohmann::json::parse(log.back().payload);
+  CHECK(interrupted["interrupted"] == true);
+  CHECK(interrupted["text"].get<std::string>().find("interrupted") != std::string::npos);
+
+  // The next turn prefills only what is new: the restored tokens are reused
+  // as they are (the prefix renders byte-identically), none truncated.
+  agent->Submit(agent::Op::User("status?"));
+  std::vector<Event> turn = PumpTurn(agent.get());
+  CHECK(turn.back().data["reason"] == "done");
+  Close(std::move(agent));
+  const auto full = Unwrap(h.store->Events(info.id));
+  nlohmann::json reply;
+  for (const auto& e : full) {
+    if (e.kind == "assistant_message") reply = nlohmann::json::parse(e.payload);
+  }
+  CHECK(reply["reused_tokens"].get<int64_t>() == info.n_tokens);
+  CHECK(reply["truncated_tokens"].get<int64_t>() == 0);
+  // The model was told: the interrupted result is in what it was shown.
+  CHECK(reply["prefilled_tokens"].get<int64_t>() > 0);
+}
+
+TEST_CASE("a fork and its source diverge independently", "[agent]") {
+  Harness h = MakeHarness({{"a.txt", "alpha\n"}});
+  auto picker = std::make_shared<ScriptedPicker>(h.model, std::vector<std::string>{"first answer."});
+  agent::AgentOptions o = Options(h, picker);
+  o.session_name = "main";
+  auto agent = Unwrap(agent::Agent::Start(std::move(o)));
+  agent->Submit(agent::Op::User("question one"));
+  PumpTurn(agent.get());
+  agent->Submit(agent::Op::Of(agent::Op::Kind::kFork));
+  std::string fork_id;
+  while (auto e = agent->NextEvent(std::chrono::seconds(30))) {
+    if (e->kind == Event::Kind::kForked) {
+      fork_id = e->data["session_id"];
+      break;
+    }
+  }
+  REQUIRE_FALSE(fork_id.empty());
+  agent->Submit(agent::Op::User("main only"));
+  PumpTurn(agent.get());
+
+  // The fork resumes from the fork point (alongside the running source).
+  agent::AgentOptions fo = Options(h, std::make_shared<ScriptedPicker>(h.model, std::vector<std::string>{}));
+  fo.resume = fork_id;
+  auto fork = Unwrap(agent::Agent::Start(std::move(fo)));
+  fork->Submit(agent::Op::User("fork only"));
+  CHECK(PumpTurn(fork.get()).back().data["reason"] == "done");
+  Close(std::move(fork));
+  Close(std::move(agent));
+
+  auto texts = [&](const std::string& id) {
+    std::vector<std::string> users;
+    for (const auto& e : Unwrap(h.store->Events(id))) {
+      if (e.kind == "user_message") users.push_back(nlohmann::json::parse(e.payload)["text"]);
+    }
+    return users;
+  };
+  CHECK(texts(Unwrap(h.store->Find("main")).id) == std::vector<std::string>{"question one", "main only"});
+  CHECK(texts(fork_id) == std::vector<std::string>{"question one", "fork only"});
+}
+
+TEST_CASE("the prefix stays stable: a changed tool set after a resume is announced, not re-rendered", "[agent]") {
+  Harness h = MakeHarness({{"a.txt", "alpha\n"}});
+  agent::AgentOptions o = Options(h, std::make_shared<ScriptedPicker>(h.model, std::vector<std::string>{"ok."}));
+  o.session_name = "stable";
+  auto agent = Unwrap(agent::Agent::Start(std::move(o)));
+  agent->Submit(agent::Op::User("hello"));
+  PumpTurn(agent.get());
+  Close(std::move(agent));
+  const sessions::SessionInfo info = Unwrap(h.store->Find("stable"));
+
+  agent::AgentOptions r = Options(h, std::make_shared<ScriptedPicker>(h.model, std::vector<std::string>{}));
+  r.resume = "stable";
+  r.tools = ToolsWithKill();  // one tool more than the session started with
+  auto resumed = Unwrap(agent::Agent::Start(std::move(r)));
+  resumed->Submit(agent::Op::User("again"));
+  CHECK(PumpTurn(resumed.get()).back().data["reason"] == "done");
+  Close(std::move(resumed));
+
+  const auto log = Unwrap(h.store->Events(info.id));
+  bool announced = false;
+  nlohmann::json last_reply;
+  for (const auto& e : log) {
+    const auto p = nlohmann::json::parse(e.payload);
+    if (e.kind == "notice") announced = p["text"].get<std::string>().find("Added: {") != std::string::npos;
+    if (e.kind == "assistant_message") last_reply = p;
+  }
+  CHECK(announced);
+  // Nothing the cache held was re-rendered differently.
+  CHECK(last_reply["truncated_tokens"].get<int64_t>() == 0);
+  CHECK(last_reply["reused_tokens"].get<int64_t>() == info.n_tokens);
+}
+
+TEST_CASE("undo returns to the state before the last message, and a resume replays it", "[agent]") {
+  Harness h = MakeHarness({{"a.txt", "alpha\n"}});
+  agent::AgentOptions o =
+      Options(h, std::make_shared<ScriptedPicker>(h.model, std::vector<std::string>{"one.", "two."}));
+  o.session_name = "undo";
+  auto agent = Unwrap(agent::Agent::Start(std::move(o)));
+  agent->Submit(agent::Op::User("first"));
+  const auto t1 = PumpTurn(agent.get());
+  const int64_t n_after_first = OfKind(t1, Event::Kind::kCheckpoint).back().data["n_past"];
+  agent->Submit(agent::Op::User("second"));
+  PumpTurn(agent.get());
+  agent->Submit(agent::Op::Of(agent::Op::Kind::kUndo));
+  std::optional<Event> undone;
+  while (auto e = agent->NextEvent(std::chrono::seconds(30))) {
+    if (e->kind == Event::Kind::kUndone || e->kind == Event::Kind::kError) {
+      undone = e;
+      break;
+    }
+  }
+  REQUIRE(undone);
+  INFO(undone->data.dump());
+  REQUIRE(undone->kind == Event::Kind::kUndone);
+  CHECK(undone->data["n_past"].get<int64_t>() == n_after_first);
+  Close(std::move(agent));
+  CHECK(Unwrap(h.store->Find("undo")).n_tokens == n_after_first);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_CASE("file checkpoints: undo puts back the files the turn changed, and rm removes the refs", "[agent]") {
+  Harness h = MakeHarness({{"a.txt", "alpha\n"}, {"keep.txt", "keep\n"}});
+  const auto init = testing::RunCommand({"/usr/bin/git", "init", "-q", h.repo});
+  if (init.exit_code != 0) {
+    WARN("SKIPPED: git init failed: " << init.err);
+    return;
+  }
+  auto picker = std::make_shared<ScriptedPicker>(
+      h.model, std::vector<std::string>{Call("write_file", R"({"path": "a.txt", "content": "beta\n"})"),
+                                        Call("write_file", R"({"path": "new.txt", "content": "new\n"})"), "done."});
+  agent::AgentOptions o = Options(h, picker);
+  o.session_name = "files";
+  auto agent = Unwrap(agent::Agent::Start(std::move(o)));
+  auto started = agent->NextEvent(std::chrono::seconds(10));
+  REQUIRE(started);
+  CHECK(started->data["file_checkpoints"] == true);
+  agent->Submit(agent::Op::User("change things"));
+  CHECK(PumpTurn(agent.get()).back().data["reason"] == "done");
+  auto read = [&](const std::string& name) {
+    std::ifstream in(h.repo + "/" + name);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return in ? ss.str() : std::string("<missing>");
+  };
+  CHECK(read("a.txt") == "beta\n");
+  CHECK(read("new.txt") == "new\n");
+  const std::string id = agent->session_id();
+  const auto steps = Unwrap(tools::git::ListCheckpoints(h.repo, id));
+  CHECK(steps.size() == 3);  // the baseline, then one per mutating step
+
+  agent->Submit(agent::Op::Of(agent::Op::Kind::kUndo));
+  std::optional<Event> undone;
+  while (auto e = agent->NextEvent(std::chrono::seconds(30))) {
+    if (e->kind == Event::Kind::kUndone || e->kind == Event::Kind::kError) {
+      undone = e;
+      break;
+    }
+  }
+  REQUIRE(undone);
+  INFO(undone->data.dump());
+  REQUIRE(undone->kind == Event::Kind::kUndone);
+  CHECK(undone->data["files_step"] == 0);
+  CHECK(read("a.txt") == "alpha\n");
+  CHECK(read("new.txt") == "<missing>");
+  CHECK(read("keep.txt") == "keep\n");
+  Close(std::move(agent));
+
+  const auto rm = testing::RunLonghaul({"sessions", "rm", "files", "--data-dir", h.data_dir, "--json"});
+  INFO(rm.err);
+  REQUIRE(rm.exit_code == 0);
+  CHECK(nlohmann::json::parse(rm.out)["file_checkpoint_refs_removed"] == 3);
+  CHECK(Unwrap(tools::git::ListCheckpoints(h.repo, id)).empty());
+}
+
+}  // namespace
