@@ -191,3 +191,43 @@ TEST_CASE("Llama 3 JSON tool calls are parsed and run, constrained from the firs
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("over-long output is cut for the model, kept whole in the log, and read_output pages it", "[agent]") {
+  using namespace agent_test;
+  std::string big;
+  for (int i = 0; i < 3000; ++i) big += "line " + std::to_string(i) + " of the big file\n";
+  Harness h = MakeHarness({{"big.txt", big}});
+  auto picker = std::make_shared<ScriptedPicker>(
+      h.model, std::vector<std::string>{Call("read_file", R"({"path": "big.txt"})"),
+                                        Call("read_output", R"({"output_id": "c00000001", "offset": 60000})"),
+                                        "done."});
+  agent::AgentOptions o = Options(h, picker);
+  o.tool_limits.model_output_bytes = 4096;
+  o.context = MakeContext(h.model, 16384);
+  auto agent = Unwrap(agent::Agent::Start(std::move(o)));
+  agent->Submit(agent::Op::User("read big.txt"));
+  const auto events = PumpTurn(agent.get());
+  const std::string id = agent->session_id();
+  Close(std::move(agent));
+  const auto results = OfKind(events, agent::Event::Kind::kToolResult);
+  std::string errors;
+  for (const auto& e : OfKind(events, agent::Event::Kind::kError)) errors += e.data.dump();
+  INFO(errors);
+  REQUIRE(results.size() == 2);
+  CHECK(results[0].data["truncated"] == true);
+  CHECK(results[0].data["text"].get<std::string>().size() <= 4096);
+  CHECK(results[0].data["text"].get<std::string>().find("read_output") != std::string::npos);
+  // The log keeps the whole output.
+  for (const auto& e : Unwrap(h.store->Events(id))) {
+    if (e.kind != "tool_result") continue;
+    const auto p = nlohmann::json::parse(e.payload);
+    if (p["id"] == "c00000001") CHECK(p["full_output"].get<std::string>().find("line 2999 of") != std::string::npos);
+  }
+  // read_output paged into the middle of it.
+  CHECK_FALSE(results[1].data["is_error"].get<bool>());
+  CHECK(results[1].data["text"].get<std::string>().find(" of the big file") != std::string::npos);
+}
+
+}  // namespace
