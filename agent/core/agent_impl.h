@@ -60,7 +60,7 @@ struct Agent::Impl {
   // agent_turn.cc
   base::Status Log(const char* kind, const nlohmann::json& payload);  // write, then apply
   void RunTurn(const std::string& text);
-  base::Result<bool> Step(int step);  // true: the turn goes on
+  base::Result<bool> Step();  // one reply and its calls; true: the turn goes on
   base::Status RunCall(const std::string& call_json, const std::string& framing_error);
   base::Result<tools::ToolResult> Dispatch(const std::string& id, const std::string& name,
                                            const nlohmann::json& args);

@@ -38,7 +38,7 @@ void Agent::Impl::RunTurn(const std::string& text) {
     return;
   }
   for (int step = 1; step <= opt.max_steps; ++step) {
-    auto more = Step(step);
+    auto more = Step();
     if (!more.ok()) {
       fail(more.status(), step);
       return;
@@ -55,8 +55,7 @@ void Agent::Impl::RunTurn(const std::string& text) {
   Emit(Event::Kind::kTurnDone, {{"reason", "max_steps"}, {"steps", opt.max_steps}});
 }
 
-base::Result<bool> Agent::Impl::Step(int step) {
-  (void)step;
+base::Result<bool> Agent::Impl::Step() {
   ASSIGN_OR_RETURN(const std::string rendered, renderer->Render(conv.messages(), /*add_generation_prompt=*/true));
   auto synced = transcript->Sync(
       rendered, [&](int64_t done, int64_t total) { Emit(Event::Kind::kPrefillProgress, {{"done", done}, {"total", total}}); },
