@@ -273,3 +273,59 @@ TEST_CASE("file checkpoints: undo puts back the files the turn changed, and rm r
 }
 
 }  // namespace
+
+namespace {
+
+// The same resume on the compressed tiers: closed blocks, a rollback
+// (Truncate) across block boundaries when an undo reloads an old
+// checkpoint, and a resume that reuses every cached token.
+TEST_CASE("the agent resumes and undoes on the tiered KV cache", "[agent]") {
+  Harness h = MakeHarness({{"a.txt", "alpha\n"}});
+  auto tiered = [&] {
+    engine::ContextOptions c;
+    c.n_ctx = 16384;
+    c.n_threads = 2;
+    c.n_batch = 64;
+    c.kv_policy = Unwrap(engine::ParseKvPolicy("tiered:sink=4,window=64,unit=4,block=32,topk=4,dense_layers=0"));
+    return Unwrap(engine::Context::Create(h.model, c));
+  };
+  agent::AgentOptions o = Options(h, std::make_shared<ScriptedPicker>(
+                                         h.model, std::vector<std::string>{Call("read_file", R"({"path": "a.txt"})"),
+                                                                           "It says alpha.", "Second answer."}));
+  o.context = tiered();
+  o.session_name = "tiered";
+  auto agent = Unwrap(agent::Agent::Start(std::move(o)));
+  agent->Submit(agent::Op::User("read a.txt"));
+  CHECK(PumpTurn(agent.get()).back().data["reason"] == "done");
+  agent->Submit(agent::Op::User("and again"));
+  CHECK(PumpTurn(agent.get()).back().data["reason"] == "done");
+  agent->Submit(agent::Op::Of(agent::Op::Kind::kUndo));
+  std::optional<Event> undone;
+  while (auto e = agent->NextEvent(std::chrono::seconds(30))) {
+    if (e->kind == Event::Kind::kUndone || e->kind == Event::Kind::kError) {
+      undone = e;
+      break;
+    }
+  }
+  REQUIRE(undone);
+  INFO(undone->data.dump());
+  CHECK(undone->kind == Event::Kind::kUndone);
+  Close(std::move(agent));
+  const sessions::SessionInfo info = Unwrap(h.store->Find("tiered"));
+
+  agent::AgentOptions r = Options(h, std::make_shared<ScriptedPicker>(h.model, std::vector<std::string>{}));
+  r.context = tiered();
+  r.resume = "tiered";
+  auto resumed = Unwrap(agent::Agent::Start(std::move(r)));
+  resumed->Submit(agent::Op::User("once more"));
+  CHECK(PumpTurn(resumed.get()).back().data["reason"] == "done");
+  Close(std::move(resumed));
+  nlohmann::json last;
+  for (const auto& e : Unwrap(h.store->Events(info.id))) {
+    if (e.kind == "assistant_message") last = nlohmann::json::parse(e.payload);
+  }
+  CHECK(last["reused_tokens"].get<int64_t>() == info.n_tokens);
+  CHECK(last["truncated_tokens"].get<int64_t>() == 0);
+}
+
+}  // namespace
