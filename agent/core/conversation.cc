@@ -20,6 +20,16 @@ nlohmann::json ToolMessage(const std::string& role, const std::string& id, const
 }
 
 base::Status Conversation::Apply(const std::string& kind, const nlohmann::json& p) {
+  // A log written by us holds the right types; a damaged one must give an
+  // error, not an exception (json::value throws on a type mismatch).
+  try {
+    return ApplyChecked(kind, p);
+  } catch (const nlohmann::json::exception& e) {
+    return base::Corruption("malformed '" + kind + "' event in the session log (" + e.what() + ")");
+  }
+}
+
+base::Status Conversation::ApplyChecked(const std::string& kind, const nlohmann::json& p) {
   if (!p.is_object()) return Malformed(kind, p);
   if (kind == kEvSessionStarted) {
     settings_ = p;

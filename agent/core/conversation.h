@@ -72,6 +72,8 @@ class Conversation {
   const std::string& tool_role() const { return tool_role_; }
 
  private:
+  base::Status ApplyChecked(const std::string& kind, const nlohmann::json& payload);
+
   nlohmann::json messages_ = nlohmann::json::array();
   nlohmann::json settings_;
   std::vector<ReplyMark> replies_;

@@ -83,8 +83,12 @@ base::Result<SessionSettings> SessionSettings::FromJson(const nlohmann::json& j)
     }
   }
   ASSIGN_OR_RETURN(s.syntax, ParseSyntaxName(j["tool_syntax"].get<std::string>()));
-  s.tool_choice = j.value("tool_choice", "auto");
-  s.created_unix_micros = j.value("created_unix_micros", int64_t{0});
+  try {
+    s.tool_choice = j.value("tool_choice", "auto");
+    s.created_unix_micros = j.value("created_unix_micros", int64_t{0});
+  } catch (const nlohmann::json::exception& e) {
+    return base::Corruption(std::string("the session's settings event is malformed: ") + e.what());
+  }
   return s;
 }
 

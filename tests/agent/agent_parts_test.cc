@@ -1,5 +1,6 @@
 // The agent's parts: tool-call parsing, syntax detection, the transcript's
 // prefix bookkeeping, and the prompt's stability.
+#include "agent/core/conversation.h"
 #include "agent/core/prompt.h"
 #include "agent/core/tool_call.h"
 #include "agent/core/transcript.h"
@@ -102,6 +103,28 @@ TEST_CASE("the rendered prefix is deterministic and freezes the session's clock"
   CHECK(a.find("<tool_call>") != std::string::npos);
   CHECK(a.ends_with("<|im_start|>assistant\n"));
   CHECK_FALSE(SessionSettings::FromJson(nlohmann::json{{"tools", 3}}).ok());
+}
+
+}  // namespace
+
+namespace {
+
+TEST_CASE("a damaged event log gives a clear error, never an exception", "[agent]") {
+  agent::Conversation conv;
+  CHECK(conv.Apply(agent::kEvUserMessage, {{"text", "hi"}}).ok());
+  const base::Status wrong_type =
+      conv.Apply(agent::kEvAssistantMessage, {{"text", "x"}, {"n_past_after", "not a number"}});
+  CHECK(wrong_type.code() == base::StatusCode::kCorruption);
+  CHECK(wrong_type.message().find("assistant_message") != std::string::npos);
+  CHECK(conv.Apply(agent::kEvToolResult, {{"id", "c1"}, {"text", "t"}, {"full_output", 3}}).code() ==
+        base::StatusCode::kCorruption);
+  CHECK(conv.Apply(agent::kEvUserMessage, nlohmann::json::array()).code() == base::StatusCode::kCorruption);
+  CHECK(conv.Apply(agent::kEvUndo, {{"keep_messages", 99}}).code() == base::StatusCode::kCorruption);
+  CHECK_FALSE(agent::SessionSettings::FromJson({{"system_prompt", "s"},
+                                                {"tools", nlohmann::json::array()},
+                                                {"tool_syntax", "hermes"},
+                                                {"tool_choice", 7}})
+                  .ok());
 }
 
 }  // namespace
