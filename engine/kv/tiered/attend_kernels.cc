@@ -145,49 +145,6 @@ __attribute__((target("avx2,fma"))) void ScoreAvx2(const float* const* q, const 
 }
 
 // Per 16-channel chunk, each value row loaded once feeds four queries.
-__attribute__((target("avx512f,fma"))) void AccumulateAvx512(const float* const* p, const float* v, int d,
-                                                            int64_t n, float* const* out) {
-  int c = 0;
-  for (; c + 16 <= d; c += 16) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int64_t r = 0; r < n; ++r) {
-      const __m512 vr = _mm512_loadu_ps(v + r * d + c);
-      a0 = _mm512_fmadd_ps(_mm512_set1_ps(p[0][r]), vr, a0);
-      a1 = _mm512_fmadd_ps(_mm512_set1_ps(p[1][r]), vr, a1);
-      a2 = _mm512_fmadd_ps(_mm512_set1_ps(p[2][r]), vr, a2);
-      a3 = _mm512_fmadd_ps(_mm512_set1_ps(p[3][r]), vr, a3);
-    }
-    _mm512_storeu_ps(out[0] + c, _mm512_add_ps(_mm512_loadu_ps(out[0] + c), a0));
-    _mm512_storeu_ps(out[1] + c, _mm512_add_ps(_mm512_loadu_ps(out[1] + c), a1));
-    _mm512_storeu_ps(out[2] + c, _mm512_add_ps(_mm512_loadu_ps(out[2] + c), a2));
-    _mm512_storeu_ps(out[3] + c, _mm512_add_ps(_mm512_loadu_ps(out[3] + c), a3));
-  }
-  // Heads narrower than 16 channels (stories260K: 8) or a tail of 8: one
-  // 8-wide pass instead of the strided scalar loop, which was 90% of a 2K
-  // prefill on head_dim 8.
-  for (; c + 8 <= d; c += 8) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int64_t r = 0; r < n; ++r) {
-      const __m256 vr = _mm256_loadu_ps(v + r * d + c);
-      a0 = _mm256_fmadd_ps(_mm256_set1_ps(p[0][r]), vr, a0);
-      a1 = _mm256_fmadd_ps(_mm256_set1_ps(p[1][r]), vr, a1);
-      a2 = _mm256_fmadd_ps(_mm256_set1_ps(p[2][r]), vr, a2);
-      a3 = _mm256_fmadd_ps(_mm256_set1_ps(p[3][r]), vr, a3);
-    }
-    _mm256_storeu_ps(out[0] + c, _mm256_add_ps(_mm256_loadu_ps(out[0] + c), a0));
-    _mm256_storeu_ps(out[1] + c, _mm256_add_ps(_mm256_loadu_ps(out[1] + c), a1));
-    _mm256_storeu_ps(out[2] + c, _mm256_add_ps(_mm256_loadu_ps(out[2] + c), a2));
-    _mm256_storeu_ps(out[3] + c, _mm256_add_ps(_mm256_loadu_ps(out[3] + c), a3));
-  }
-  for (; c < d; ++c) {
-    for (int j = 0; j < kQueryBatch; ++j) {
-      float acc = 0.0f;
-      for (int64_t r = 0; r < n; ++r) acc += p[j][r] * v[r * d + c];
-      out[j][c] += acc;
-    }
-  }
-}
-
 __attribute__((target("avx2,fma"))) void AccumulateAvx2(const float* const* p, const float* v, int d, int64_t n,
                                                        float* const* out) {
   int c = 0;
@@ -211,6 +168,28 @@ __attribute__((target("avx2,fma"))) void AccumulateAvx2(const float* const* p, c
       for (int64_t r = 0; r < n; ++r) acc += p[j][r] * v[r * d + c];
       out[j][c] += acc;
     }
+  }
+}
+
+__attribute__((target("avx512f,fma"))) void AccumulateAvx512(const float* const* p, const float* v, int d,
+                                                            int64_t n, float* const* out) {
+  // Widths that are not a multiple of 16 (stories260K: 8 channels per head)
+  // take the 8-wide kernel whole: a strided scalar tail here was 90% of a
+  // 2K-token prefill on head_dim 8.
+  if (d % 16 != 0) return AccumulateAvx2(p, v, d, n, out);
+  for (int c = 0; c < d; c += 16) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t r = 0; r < n; ++r) {
+      const __m512 vr = _mm512_loadu_ps(v + r * d + c);
+      a0 = _mm512_fmadd_ps(_mm512_set1_ps(p[0][r]), vr, a0);
+      a1 = _mm512_fmadd_ps(_mm512_set1_ps(p[1][r]), vr, a1);
+      a2 = _mm512_fmadd_ps(_mm512_set1_ps(p[2][r]), vr, a2);
+      a3 = _mm512_fmadd_ps(_mm512_set1_ps(p[3][r]), vr, a3);
+    }
+    _mm512_storeu_ps(out[0] + c, _mm512_add_ps(_mm512_loadu_ps(out[0] + c), a0));
+    _mm512_storeu_ps(out[1] + c, _mm512_add_ps(_mm512_loadu_ps(out[1] + c), a1));
+    _mm512_storeu_ps(out[2] + c, _mm512_add_ps(_mm512_loadu_ps(out[2] + c), a2));
+    _mm512_storeu_ps(out[3] + c, _mm512_add_ps(_mm512_loadu_ps(out[3] + c), a3));
   }
 }
 
