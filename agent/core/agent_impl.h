@@ -61,7 +61,8 @@ struct Agent::Impl {
   base::Status Log(const char* kind, const nlohmann::json& payload);  // write, then apply
   void RunTurn(const std::string& text);
   base::Result<bool> Step();  // one reply and its calls; true: the turn goes on
-  base::Status RunCall(const std::string& call_json, const std::string& framing_error);
+  // Logs, runs and answers one call; true when it ran a mutating tool.
+  base::Result<bool> RunCall(const std::string& call_json, const std::string& framing_error);
   base::Result<tools::ToolResult> Dispatch(const std::string& id, const std::string& name,
                                            const nlohmann::json& args);
   base::Status Checkpoint();

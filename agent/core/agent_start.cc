@@ -143,8 +143,11 @@ base::Status Agent::Impl::Resume() {
   head_checkpoint = restored.checkpoint_id;
   if (restored.checkpoint_id != 0) picker->set_rng_state(restored.sampler.rng);
   RETURN_IF_ERROR(RebuildTranscript(restored.history));
-  file_checkpoints = opt.file_checkpoints && tools::git::ListCheckpoints(opt.repo, session_id).ok();
-  if (file_checkpoints && tools::git::ListCheckpoints(opt.repo, session_id)->empty()) {
+  const auto file_steps =
+      opt.file_checkpoints ? tools::git::ListCheckpoints(opt.repo, session_id)
+                           : base::Result<std::vector<tools::git::Checkpoint>>(base::FailedPrecondition("off"));
+  file_checkpoints = file_steps.ok();
+  if (file_checkpoints && file_steps->empty()) {
     // A fork (or a session from before file checkpoints): a baseline now.
     RETURN_IF_ERROR(SnapshotFiles(conv.files_step() + 1));
   }

@@ -104,17 +104,15 @@ base::Result<bool> Agent::Impl::Step() {
   bool mutated = false;
   for (const CallText& call : calls) {
     if (interrupt) break;
-    RETURN_IF_ERROR(RunCall(call.json, call.framing_error));
-    auto parsed = ParseToolCall(call.json, s.syntax);
-    auto tool = parsed.ok() ? tools.find(parsed->name) : tools.end();
-    mutated = mutated || (tool != tools.end() && tool->second->is_mutating());
+    ASSIGN_OR_RETURN(const bool ran_mutating, RunCall(call.json, call.framing_error));
+    mutated = mutated || ran_mutating;
   }
   if (mutated) RETURN_IF_ERROR(SnapshotFiles(conv.files_step() + 1));
   RETURN_IF_ERROR(Checkpoint());
   return !calls.empty() && !interrupt;
 }
 
-base::Status Agent::Impl::RunCall(const std::string& call_json, const std::string& framing_error) {
+base::Result<bool> Agent::Impl::RunCall(const std::string& call_json, const std::string& framing_error) {
   const std::string id = CallId(conv.n_calls() + 1);
   const engine::ToolCallSyntax syntax = renderer->settings().syntax;
   auto parsed = framing_error.empty() ? ParseToolCall(call_json, syntax) : base::InvalidArgument(framing_error);
@@ -145,7 +143,8 @@ base::Status Agent::Impl::RunCall(const std::string& call_json, const std::strin
                                   {"is_error", result.is_error},
                                   {"text", result.text},
                                   {"truncated", result.truncated}});
-  return base::Status::Ok();
+  const auto tool = parsed.ok() ? tools.find(name) : tools.end();
+  return tool != tools.end() && tool->second->is_mutating();
 }
 
 base::Result<tools::ToolResult> Agent::Impl::Dispatch(const std::string& id, const std::string& name,

@@ -124,13 +124,9 @@ TEST_CASE("a fork and its source diverge independently", "[agent]") {
   agent->Submit(agent::Op::User("question one"));
   PumpTurn(agent.get());
   agent->Submit(agent::Op::Of(agent::Op::Kind::kFork));
-  std::string fork_id;
-  while (auto e = agent->NextEvent(std::chrono::seconds(30))) {
-    if (e->kind == Event::Kind::kForked) {
-      fork_id = e->data["session_id"];
-      break;
-    }
-  }
+  const std::optional<Event> forked = NextOfKind(agent.get(), {Event::Kind::kForked});
+  REQUIRE(forked);
+  const std::string fork_id = forked->data["session_id"];
   REQUIRE_FALSE(fork_id.empty());
   agent->Submit(agent::Op::User("main only"));
   PumpTurn(agent.get());
@@ -199,13 +195,7 @@ TEST_CASE("undo returns to the state before the last message, and a resume repla
   agent->Submit(agent::Op::User("second"));
   PumpTurn(agent.get());
   agent->Submit(agent::Op::Of(agent::Op::Kind::kUndo));
-  std::optional<Event> undone;
-  while (auto e = agent->NextEvent(std::chrono::seconds(30))) {
-    if (e->kind == Event::Kind::kUndone || e->kind == Event::Kind::kError) {
-      undone = e;
-      break;
-    }
-  }
+  const std::optional<Event> undone = NextOfKind(agent.get(), {Event::Kind::kUndone, Event::Kind::kError});
   REQUIRE(undone);
   INFO(undone->data.dump());
   REQUIRE(undone->kind == Event::Kind::kUndone);
@@ -249,13 +239,7 @@ TEST_CASE("file checkpoints: undo puts back the files the turn changed, and rm r
   CHECK(steps.size() == 3);  // the baseline, then one per mutating step
 
   agent->Submit(agent::Op::Of(agent::Op::Kind::kUndo));
-  std::optional<Event> undone;
-  while (auto e = agent->NextEvent(std::chrono::seconds(30))) {
-    if (e->kind == Event::Kind::kUndone || e->kind == Event::Kind::kError) {
-      undone = e;
-      break;
-    }
-  }
+  const std::optional<Event> undone = NextOfKind(agent.get(), {Event::Kind::kUndone, Event::Kind::kError});
   REQUIRE(undone);
   INFO(undone->data.dump());
   REQUIRE(undone->kind == Event::Kind::kUndone);
@@ -300,13 +284,7 @@ TEST_CASE("the agent resumes and undoes on the tiered KV cache", "[agent]") {
   agent->Submit(agent::Op::User("and again"));
   CHECK(PumpTurn(agent.get()).back().data["reason"] == "done");
   agent->Submit(agent::Op::Of(agent::Op::Kind::kUndo));
-  std::optional<Event> undone;
-  while (auto e = agent->NextEvent(std::chrono::seconds(30))) {
-    if (e->kind == Event::Kind::kUndone || e->kind == Event::Kind::kError) {
-      undone = e;
-      break;
-    }
-  }
+  const std::optional<Event> undone = NextOfKind(agent.get(), {Event::Kind::kUndone, Event::Kind::kError});
   REQUIRE(undone);
   INFO(undone->data.dump());
   CHECK(undone->kind == Event::Kind::kUndone);

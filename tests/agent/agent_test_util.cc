@@ -94,6 +94,15 @@ std::vector<agent::Event> PumpTurn(agent::Agent* agent) {
   return out;
 }
 
+std::optional<agent::Event> NextOfKind(agent::Agent* agent, std::initializer_list<agent::Event::Kind> kinds) {
+  while (auto e = agent->NextEvent(std::chrono::seconds(30))) {
+    for (agent::Event::Kind k : kinds) {
+      if (e->kind == k) return e;
+    }
+  }
+  return std::nullopt;
+}
+
 std::vector<agent::Event> Close(std::unique_ptr<agent::Agent> agent) {
   std::vector<agent::Event> out;
   agent->Submit(agent::Op::Of(agent::Op::Kind::kQuit));

@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,8 @@ agent::AgentOptions Options(Harness& h, std::shared_ptr<agent::TokenPicker> pick
 
 // Events until (and including) the next kTurnDone, or kClosed.
 std::vector<agent::Event> PumpTurn(agent::Agent* agent);
+// The next event of one of `kinds` (others are skipped); nullopt after 30 s.
+std::optional<agent::Event> NextOfKind(agent::Agent* agent, std::initializer_list<agent::Event::Kind> kinds);
 // Events after kQuit until kClosed.
 std::vector<agent::Event> Close(std::unique_ptr<agent::Agent> agent);
 // Kinds, skipping token and prefill_progress events.

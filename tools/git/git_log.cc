@@ -18,27 +18,13 @@ constexpr int kMaxScanned = 20000;
 // True when `commit` changed something under `spec` relative to its first
 // parent (or, for a root commit, added something there).
 base::Result<bool> Touches(const GitRepo& repo, git_commit* commit, std::string spec) {
-  git_tree* tree = nullptr;
-  GIT_RETURN_IF_ERROR("cannot read a commit's tree", git_commit_tree(&tree, commit));
-  git::TreePtr owned(tree);
-  git::TreePtr parent_tree;
-  if (git_commit_parentcount(commit) > 0) {
-    git_commit* parent = nullptr;
-    GIT_RETURN_IF_ERROR("cannot read a parent commit", git_commit_parent(&parent, commit, 0));
-    git::CommitPtr p(parent);
-    git_tree* pt = nullptr;
-    GIT_RETURN_IF_ERROR("cannot read a parent's tree", git_commit_tree(&pt, parent));
-    parent_tree.reset(pt);
-  }
   git_diff_options opts;
   GIT_RETURN_IF_ERROR("cannot set up the diff", git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION));
   char* slot[1] = {spec.data()};
   opts.pathspec.strings = slot;
   opts.pathspec.count = 1;
-  git_diff* diff = nullptr;
-  GIT_RETURN_IF_ERROR("cannot diff", git_diff_tree_to_tree(&diff, repo.get(), parent_tree.get(), tree, &opts));
-  git::DiffPtr d(diff);
-  return git_diff_num_deltas(diff) > 0;
+  ASSIGN_OR_RETURN(git::DiffPtr diff, git::DiffAgainstFirstParent(repo, commit, &opts));
+  return git_diff_num_deltas(diff.get()) > 0;
 }
 
 std::string LogLine(const git_commit* c) {

@@ -131,4 +131,23 @@ std::string OidHex(const git_oid& oid, size_t length) {
   return std::string(buf, std::min<size_t>(length, GIT_OID_HEXSZ));
 }
 
+base::Result<DiffPtr> DiffAgainstFirstParent(const GitRepo& repo, git_commit* commit,
+                                             const git_diff_options* options) {
+  git_tree* tree = nullptr;
+  GIT_RETURN_IF_ERROR("cannot read the commit's tree", git_commit_tree(&tree, commit));
+  TreePtr owned(tree);
+  TreePtr parent_tree;
+  if (git_commit_parentcount(commit) > 0) {
+    git_commit* parent = nullptr;
+    GIT_RETURN_IF_ERROR("cannot read the parent commit", git_commit_parent(&parent, commit, 0));
+    CommitPtr p(parent);
+    git_tree* pt = nullptr;
+    GIT_RETURN_IF_ERROR("cannot read the parent's tree", git_commit_tree(&pt, parent));
+    parent_tree.reset(pt);
+  }
+  git_diff* diff = nullptr;
+  GIT_RETURN_IF_ERROR("cannot diff", git_diff_tree_to_tree(&diff, repo.get(), parent_tree.get(), tree, options));
+  return DiffPtr(diff);
+}
+
 }  // namespace tools::git

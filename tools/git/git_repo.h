@@ -102,6 +102,10 @@ base::Result<std::string> RootPathspec(const GitRepo& repo, std::string_view pat
 
 // The first line of a commit message.
 std::string Subject(const git_commit* commit);
+// The diff of `commit` against its first parent (a root commit: against
+// the empty tree); `options` may be null.
+base::Result<DiffPtr> DiffAgainstFirstParent(const GitRepo& repo, git_commit* commit,
+                                             const git_diff_options* options);
 // "2024-05-01 12:34:56 +0200" for a git time.
 std::string FormatTime(const git_time& time);
 // The full 40-hex id, or its first `length` characters.

@@ -38,21 +38,7 @@ std::string Header(const git_commit* c) {
 }
 
 base::Result<git::DiffPtr> CommitDiff(const GitRepo& repo, git_commit* commit) {
-  git_tree* tree = nullptr;
-  GIT_RETURN_IF_ERROR("cannot read the commit's tree", git_commit_tree(&tree, commit));
-  git::TreePtr owned(tree);
-  git::TreePtr parent_tree;
-  if (git_commit_parentcount(commit) > 0) {
-    git_commit* parent = nullptr;
-    GIT_RETURN_IF_ERROR("cannot read the parent commit", git_commit_parent(&parent, commit, 0));
-    git::CommitPtr p(parent);
-    git_tree* pt = nullptr;
-    GIT_RETURN_IF_ERROR("cannot read the parent's tree", git_commit_tree(&pt, parent));
-    parent_tree.reset(pt);
-  }
-  git_diff* diff = nullptr;
-  GIT_RETURN_IF_ERROR("cannot diff", git_diff_tree_to_tree(&diff, repo.get(), parent_tree.get(), tree, nullptr));
-  return git::DiffPtr(diff);
+  return git::DiffAgainstFirstParent(repo, commit, nullptr);
 }
 
 class GitShowTool : public BuiltinTool {
