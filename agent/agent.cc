@@ -47,7 +47,8 @@ void Agent::Impl::Loop() {
     switch (op.kind) {
       case Op::Kind::kUserMessage: RunTurn(op.text); break;
       case Op::Kind::kFork: Fork(); break;
-      case Op::Kind::kUndo: Undo(); break;
+      case Op::Kind::kUndo: Undo(0); break;
+      case Op::Kind::kRewind: Undo(op.turn); break;
       default: break;  // an interrupt or an approval with nothing running
     }
   }

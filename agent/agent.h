@@ -106,13 +106,18 @@ struct AgentOptions {
 
 // What the front end asks for.
 struct Op {
-  enum class Kind { kUserMessage, kInterrupt, kFork, kUndo, kApprove, kQuit };
+  // kUndo: back to before the last user message. kRewind: back to before
+  // user message `turn` (1-based, as turns_listed counts them): its KV
+  // checkpoint, its messages and, with file checkpoints, its files.
+  enum class Kind { kUserMessage, kInterrupt, kFork, kUndo, kRewind, kApprove, kQuit };
   Kind kind = Kind::kQuit;
   std::string text;      // kUserMessage
   bool approved = false;  // kApprove: the answer to an approval_needed event
+  int64_t turn = 0;       // kRewind
 
-  static Op User(std::string text) { return {Kind::kUserMessage, std::move(text), false}; }
-  static Op Of(Kind kind) { return {kind, {}, false}; }
+  static Op User(std::string text) { return {Kind::kUserMessage, std::move(text), false, 0}; }
+  static Op Of(Kind kind) { return {kind, {}, false, 0}; }
+  static Op Rewind(int64_t turn) { return {Kind::kRewind, {}, false, turn}; }
 };
 
 // What the agent reports. `data` holds the kind's fields (see agent.cc).

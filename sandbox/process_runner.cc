@@ -6,7 +6,6 @@
 // compile). Boost reports failures by throwing; nothing escapes this file.
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,15 +17,13 @@
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <chrono>
-#include <climits>
 #include <cstdlib>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 
+#include "sandbox/internal/helper_launch.h"
 #include "sandbox/internal/output_capture.h"
 #include "sandbox/internal/plan_json.h"
-#include "sandbox/internal/repo_scan.h"
 #include "sandbox/sandbox.h"
 
 namespace sandbox {
@@ -36,102 +33,19 @@ namespace asio = boost::asio;
 namespace bp = boost::process;
 using Clock = std::chrono::steady_clock;
 
-// Descriptor numbers the helper finds its plan and report pipe on.
-constexpr int kReportFd = 3;
-constexpr int kPlanFd = 4;
-constexpr uint64_t kReportCap = 1 * kMiB;
-constexpr uint64_t kHardlinkScanLimit = 200000;
+using internal::Pipe;
+using internal::UniqueFd;
+
 // After the helper exits, how long stray writers (possible only without a
 // pid namespace) may keep the pipes open before they are killed.
 constexpr auto kDrainGrace = std::chrono::milliseconds(500);
-
-// Owns a descriptor; -1 when empty.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    reset(o.release());
-    return *this;
-  }
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-// Above the numbers dup2'ed to in the child, so no dup2 clobbers another
-// source; close-on-exec so concurrent spawns on other threads never
-// inherit them (an inherited write end would delay our EOF).
-base::Result<UniqueFd> HighFd(int fd) {
-  UniqueFd owned(fd);
-  int high = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
-  if (high < 0) return base::ErrnoStatus("fcntl F_DUPFD_CLOEXEC", errno);
-  return UniqueFd(high);
-}
-
-struct Pipe {
-  UniqueFd read, write;
-};
-
-base::Result<Pipe> MakePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return base::ErrnoStatus("pipe2", errno);
-  Pipe p;
-  ASSIGN_OR_RETURN(p.read, HighFd(fds[0]));
-  ASSIGN_OR_RETURN(p.write, HighFd(fds[1]));
-  return p;
-}
-
-base::Result<UniqueFd> PlanMemfd(const std::string& json) {
-  int fd = static_cast<int>(::syscall(SYS_memfd_create, "longhaul-plan", MFD_CLOEXEC));
-  if (fd < 0) return base::ErrnoStatus("memfd_create", errno);
-  UniqueFd owned(fd);
-  size_t done = 0;
-  while (done < json.size()) {
-    ssize_t n = ::write(fd, json.data() + done, json.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return base::ErrnoStatus("write plan", errno);
-    done += static_cast<size_t>(n);
-  }
-  return HighFd(owned.release());
-}
-
-base::Status CheckCanonical(const std::string& path) {
-  char real[PATH_MAX];
-  if (::realpath(path.c_str(), real) == nullptr) return base::ErrnoStatus("sandbox: " + path, errno);
-  if (path != real) {
-    return base::InvalidArgument("sandbox: path '" + path + "' is not canonical (it resolves to '" +
-                                 std::string(real) + "')");
-  }
-  return base::Status::Ok();
-}
-
-base::Result<std::string> HelperPath(const ExecOptions& options) {
-  if (!options.helper_binary.empty()) return options.helper_binary;
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return base::ErrnoStatus("readlink /proc/self/exe", errno);
-  return std::string(buf, static_cast<size_t>(n));
-}
 
 // All state of one run, driven by one io_context on the calling thread.
 class RunningCommand {
  public:
   RunningCommand(const Limits& limits, pid_t pid)
       : limits_(limits), pid_(pid), out_(limits.output_cap_bytes), err_(limits.output_cap_bytes),
-        report_(kReportCap), deadline_(ioc_), drain_(ioc_), exit_poll_(ioc_),
+        report_(internal::kReportCap), deadline_(ioc_), drain_(ioc_), exit_poll_(ioc_),
         out_desc_(ioc_), err_desc_(ioc_), report_desc_(ioc_), pidfd_desc_(ioc_) {}
 
   void Start(Pipe& out, Pipe& err, Pipe& report) {
@@ -246,60 +160,22 @@ class RunningCommand {
   bool exited_ = false, timed_out_ = false, output_killed_ = false;
 };
 
-struct HelperReport {
-  bool applied = false;
-  std::string setup_error;
-  std::vector<std::string> notes;
-};
-
-HelperReport ParseReportLines(const std::string& text) {
-  HelperReport report;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    nlohmann::json j = nlohmann::json::parse(text.substr(start, end - start), nullptr, false);
-    start = end + 1;
-    if (!j.is_object() || !j.contains("event") || !j["event"].is_string()) continue;
-    std::string event = j["event"];
-    if (event == "setup_error" && report.setup_error.empty()) {
-      report.setup_error = j.value("stage", "") + ": " + j.value("message", "");
-    } else if (event == "applied") {
-      report.applied = true;
-      if (j.contains("notes") && j["notes"].is_array()) {
-        for (const auto& n : j["notes"]) {
-          if (n.is_string()) report.notes.push_back(n.get<std::string>());
-        }
-      }
-    }
-  }
-  return report;
-}
-
-HelperReport ParseReport(const std::string& text) {
-  try {
-    return ParseReportLines(text);
-  } catch (const std::exception& e) {
-    // Only our helper writes the report; garbage there is a helper bug.
-    HelperReport report;
-    report.setup_error = std::string("report: unreadable: ") + e.what();
-    return report;
-  }
-}
-
 base::Result<ExecResult> Spawn(const LaunchPlan& plan, const Limits& limits,
-                               const std::string& helper) {
-  ASSIGN_OR_RETURN(Pipe out, MakePipe());
-  ASSIGN_OR_RETURN(Pipe err, MakePipe());
-  ASSIGN_OR_RETURN(Pipe report, MakePipe());
-  ASSIGN_OR_RETURN(UniqueFd plan_fd, PlanMemfd(internal::PlanToJson(plan)));
-  ASSIGN_OR_RETURN(UniqueFd devnull, HighFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
+                               const std::string& helper, const std::string& stdin_data) {
+  using internal::kPlanFd;
+  using internal::kReportFd;
+  ASSIGN_OR_RETURN(Pipe out, internal::MakePipe());
+  ASSIGN_OR_RETURN(Pipe err, internal::MakePipe());
+  ASSIGN_OR_RETURN(Pipe report, internal::MakePipe());
+  ASSIGN_OR_RETURN(UniqueFd plan_fd, internal::DataMemfd("longhaul-plan", internal::PlanToJson(plan)));
+  // Input given up front reads like a file: no pipe to keep fed, and a
+  // command that never reads it cannot block us.
+  ASSIGN_OR_RETURN(UniqueFd stdin_fd,
+                   stdin_data.empty() ? internal::HighFd(::open("/dev/null", O_RDONLY | O_CLOEXEC))
+                                      : internal::DataMemfd("longhaul-stdin", stdin_data));
 
-  std::vector<std::string> args = {"__sandbox-exec", "--plan-fd", std::to_string(kPlanFd),
-                                   "--report-fd", std::to_string(kReportFd),
-                                   "--parent-pid", std::to_string(::getpid()), "--"};
-  args.insert(args.end(), plan.argv.begin(), plan.argv.end());
-  const int in_fd = devnull.get(), out_fd = out.write.get(), err_fd = err.write.get();
+  const std::vector<std::string> args = internal::HelperArgs(plan);
+  const int in_fd = stdin_fd.get(), out_fd = out.write.get(), err_fd = err.write.get();
   const int report_fd = report.write.get(), memfd = plan_fd.get();
   // Runs in the child between fork and exec: async-signal-safe calls only.
   // A new session detaches the command from our terminal (no TIOCSTI into
@@ -334,7 +210,7 @@ base::Result<ExecResult> Spawn(const LaunchPlan& plan, const Limits& limits,
   }
   const int status = child->native_exit_code();
 
-  HelperReport helper_report = ParseReport(run.report_text());
+  internal::HelperReport helper_report = internal::ParseHelperReport(run.report_text());
   if (!helper_report.setup_error.empty()) {
     return base::FailedPrecondition("sandbox: setting up confinement failed at " +
                                     helper_report.setup_error);
@@ -365,17 +241,9 @@ base::Result<ExecResult> Spawn(const LaunchPlan& plan, const Limits& limits,
 
 base::Result<ExecResult> RunSandboxed(const Policy& policy, const CommandSpec& command,
                                       const ExecOptions& options) {
-  RETURN_IF_ERROR(CheckCanonical(policy.repo_root));
-  for (const std::string& p : policy.extra_writable) RETURN_IF_ERROR(CheckCanonical(p));
-  HostFacts host;
-  host.kernel = options.kernel_override ? *options.kernel_override : ProbeKernelFeatures();
-  internal::HardlinkScan scan = internal::ScanHardlinks(policy.repo_root, kHardlinkScanLimit);
-  host.hardlinked_files = std::move(scan.files);
-  host.hardlink_scan_complete = scan.complete;
-  host.root_identity = ::getuid() == 0;
-  ASSIGN_OR_RETURN(LaunchPlan plan, PlanLaunch(policy, command, host));
-  ASSIGN_OR_RETURN(std::string helper, HelperPath(options));
-  return Spawn(plan, policy.limits, helper);
+  ASSIGN_OR_RETURN(LaunchPlan plan, internal::PlanForHost(policy, command, options));
+  ASSIGN_OR_RETURN(std::string helper, internal::HelperPath(options));
+  return Spawn(plan, policy.limits, helper, options.stdin_data);
 }
 
 }  // namespace sandbox

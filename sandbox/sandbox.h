@@ -15,11 +15,18 @@
 //      timeout on the whole process group, and returns an ExecResult that
 //      lists every layer and its state.
 //
+// SpawnSandboxed does steps 1-3 the same way for a long-lived process
+// whose stdin and stdout the caller keeps (see SandboxedProcess).
+//
 // Threading: every function here is safe to call from several threads at
 // once; RunSandboxed blocks its caller until the command is gone.
+// SandboxedProcess states its own contract.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -146,6 +153,9 @@ struct ExecOptions {
   std::string helper_binary;
   // Test seam: plan as if the kernel offered only these features.
   std::optional<KernelFeatures> kernel_override;
+  // RunSandboxed only: the command's standard input, given whole (it reads
+  // like a file, then end of file). Empty: /dev/null.
+  std::string stdin_data;
 };
 
 // Runs one command. A command that ran (whatever its exit) is an
@@ -153,6 +163,81 @@ struct ExecOptions {
 // required layer missing, or the helper failing to set up confinement.
 base::Result<ExecResult> RunSandboxed(const Policy& policy, const CommandSpec& command,
                                       const ExecOptions& options);
+
+// How a process ended.
+struct ProcessExit {
+  Termination termination = Termination::kExited;
+  int exit_code = 0;  // kExited
+  int signal = 0;     // kSignaled
+  // "exit code 3", "killed by signal 9 (SIGKILL)".
+  std::string Describe() const;
+};
+
+// A confined process that keeps running while the caller talks to it over
+// its standard input and output: a server spoken to over stdio (the MCP
+// plugins of tools/). Made by SpawnSandboxed.
+//
+// Confinement is exactly RunSandboxed's (same planner, same helper, same
+// refusal when a required layer is missing). Of Policy::limits, the
+// wall-clock `timeout_seconds` bounds only the setup (until the command
+// execs): a server lives until it exits, Kill() or destruction, and the
+// caller puts deadlines on each exchange. `output_cap_bytes` caps what is
+// kept of stderr, which is drained all along so a chatty server never
+// blocks on it; the rest of Limits apply as usual.
+//
+// Threading: stdin_fd() and stdout_fd() are the caller's to use from one
+// thread at a time. Every method is safe to call from any thread, also
+// while another thread reads or writes the descriptors (Kill() then makes
+// those reads see end of file). A background thread drains stderr; the
+// destructor stops it. The process does not die with the thread that
+// spawned it (spawns go through one internal thread that lives as long as
+// the process), only with the process.
+class SandboxedProcess {
+ public:
+  struct State;  // defined in spawn.cc
+  explicit SandboxedProcess(std::unique_ptr<State> state);
+  SandboxedProcess(const SandboxedProcess&) = delete;
+  SandboxedProcess& operator=(const SandboxedProcess&) = delete;
+  // Kills the process group (if still there) and reaps it.
+  ~SandboxedProcess();
+
+  pid_t pid() const;
+  // The write end of the command's stdin, O_NONBLOCK: wait for POLLOUT,
+  // and expect EPIPE (with SIGPIPE raised in the writing thread) once the
+  // command is gone. -1 after CloseStdin().
+  int stdin_fd() const;
+  // The read end of the command's stdout, O_NONBLOCK.
+  int stdout_fd() const;
+  // Sends end of file to the command's stdin.
+  void CloseStdin();
+
+  // The exit status once the process has exited, without blocking. The
+  // process stays unreaped (its pid and group id stay ours) until the
+  // destructor.
+  std::optional<ProcessExit> TryWait();
+  // Blocks up to `timeout_seconds` for the exit; nullopt if still running.
+  std::optional<ProcessExit> Wait(double timeout_seconds);
+  // SIGKILL to the whole process group. Idempotent.
+  void Kill();
+
+  // What the command wrote to stderr so far (head and tail, capped).
+  CapturedOutput StderrOutput() const;
+  const std::vector<LayerStatus>& layers() const;  // as planned and confirmed
+  const std::vector<std::string>& notes() const;   // the helper's remarks
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+// Starts one command confined and returns once the helper has confirmed
+// the confinement (the command is about to exec). Errors as RunSandboxed:
+// kInvalidArgument, kFailedPrecondition (a required layer is missing, or
+// setting up failed), kDeadlineExceeded (setup took longer than
+// Limits::timeout_seconds), kInternal. A command that cannot be executed
+// (not found) starts and then exits 127 with the reason on stderr.
+base::Result<std::unique_ptr<SandboxedProcess>> SpawnSandboxed(const Policy& policy,
+                                                               const CommandSpec& command,
+                                                               const ExecOptions& options);
 
 // Entry point of `longhaul __sandbox-exec --plan-fd N [--report-fd N]
 // [--parent-pid N] -- CMD...` (or `--plan JSON` instead of --plan-fd).

@@ -5,7 +5,8 @@
 #   bash scripts/bootstrap.sh test   install, build (ASan+UBSan), run every test
 #
 # Everything the build and tests need is installed here: Debian packages,
-# and pinned, checksummed npm tarballs (scripts/npm-packages.txt).
+# pinned, checksummed npm tarballs (scripts/npm-packages.txt), and the npm
+# test peers with their locked dependency trees (tests/peers/*/).
 set -euo pipefail
 mode=${1:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +19,7 @@ esac
 
 bash scripts/install-deps.sh
 bash scripts/fetch-npm.sh
+bash scripts/fetch-npm-peers.sh
 
 jobs=$(nproc)
 if [[ $mode == demo ]]; then

@@ -18,6 +18,7 @@
 #include <set>
 
 #include "sessions/blocks/segment.h"
+#include "sessions/checkpoint/block_runs.h"
 #include "sessions/checkpoint/live_file.h"
 #include "sessions/core/store_impl.h"
 #include "sessions/util/bytes.h"
@@ -74,6 +75,77 @@ base::Status RemoveFile(StoreDeps* deps, const std::string& rel, GcStats* stats)
   return base::Status::Ok();
 }
 
+// temp.gc_keys: the key of every block a remaining checkpoint maps, from
+// checkpoint_blocks rows (schema 2) and run entries (schema 3).
+base::Status CollectReachableKeys(db::Db* db) {
+  RETURN_IF_ERROR(db->Exec("DROP TABLE IF EXISTS temp.gc_keys;"
+                           "CREATE TEMP TABLE gc_keys(key BLOB PRIMARY KEY) WITHOUT ROWID;"
+                           "INSERT OR IGNORE INTO temp.gc_keys SELECT block_key FROM checkpoint_blocks;"));
+  ASSIGN_OR_RETURN(db::Stmt runs, db->Prepare("SELECT checkpoint_id, entries FROM checkpoint_block_runs"));
+  ASSIGN_OR_RETURN(db::Stmt ins, db->Prepare("INSERT OR IGNORE INTO temp.gc_keys(key) VALUES(?1)"));
+  std::vector<checkpoint::RunEntry> entries;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, runs.Step());
+    if (!row) break;
+    entries.clear();
+    if (!checkpoint::DecodeRunEntries(runs.Blob(1), &entries)) {
+      // Deleting blocks on a guess could destroy what a session needs.
+      return base::Corruption("checkpoint " + std::to_string(runs.Int(0)) + ": malformed block run; gc stopped");
+    }
+    for (const checkpoint::RunEntry& e : entries) {
+      ins.Reset();
+      ins.BindBlob(1, blocks::KeyToBytes(e.key));
+      RETURN_IF_ERROR(ins.Run());
+    }
+  }
+  return base::Status::Ok();
+}
+
+// Inside CompactSegment's transaction, after the blocks rows moved: every
+// run entry still naming the old segment takes its block's new location.
+base::Status RepointRuns(db::Db* db, int64_t old_segment) {
+  ASSIGN_OR_RETURN(db::Stmt runs, db->Prepare("SELECT checkpoint_id, layer, first_idx, entries"
+                                              " FROM checkpoint_block_runs"));
+  ASSIGN_OR_RETURN(db::Stmt where, db->Prepare("SELECT segment_id, offset FROM blocks WHERE key = ?1"));
+  struct Update {
+    int64_t checkpoint_id, layer, first_idx;
+    std::string entries;
+  };
+  std::vector<Update> updates;
+  std::vector<checkpoint::RunEntry> entries;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, runs.Step());
+    if (!row) break;
+    entries.clear();
+    if (!checkpoint::DecodeRunEntries(runs.Blob(3), &entries)) {
+      return base::Corruption("checkpoint " + std::to_string(runs.Int(0)) + ": malformed block run");
+    }
+    bool changed = false;
+    for (checkpoint::RunEntry& e : entries) {
+      if (e.segment_id != old_segment) continue;
+      where.Reset();
+      where.BindBlob(1, blocks::KeyToBytes(e.key));
+      ASSIGN_OR_RETURN(bool found, where.Step());
+      if (!found || where.Int(0) == old_segment) {
+        return base::Corruption("block " + e.key.ToHex() + " of checkpoint " + std::to_string(runs.Int(0)) +
+                                " did not move with its segment");
+      }
+      e.segment_id = where.Int(0);
+      e.offset = static_cast<uint64_t>(where.Int(1));
+      changed = true;
+    }
+    if (changed) updates.push_back({runs.Int(0), runs.Int(1), runs.Int(2), checkpoint::EncodeRunEntries(entries)});
+  }
+  ASSIGN_OR_RETURN(db::Stmt upd, db->Prepare("UPDATE checkpoint_block_runs SET entries = ?4"
+                                             " WHERE checkpoint_id = ?1 AND layer = ?2 AND first_idx = ?3"));
+  for (const Update& u : updates) {
+    upd.Reset();
+    upd.Bind(1, u.checkpoint_id).Bind(2, u.layer).Bind(3, u.first_idx).BindBlob(4, u.entries);
+    RETURN_IF_ERROR(upd.Run());
+  }
+  return base::Status::Ok();
+}
+
 base::Status DeleteUnreachable(StoreDeps* deps, GcStats* stats, std::set<std::string>* dead_files) {
   db::Db* db = deps->db.get();
   ASSIGN_OR_RETURN(auto txn, db::Transaction::Begin(db));
@@ -89,13 +161,14 @@ base::Status DeleteUnreachable(StoreDeps* deps, GcStats* stats, std::set<std::st
                    Strings(db, "SELECT live_file FROM checkpoints WHERE id NOT IN (SELECT id FROM temp.gc_live)"));
   RETURN_IF_ERROR(db->Exec("DELETE FROM checkpoints WHERE id NOT IN (SELECT id FROM temp.gc_live)"));
   stats->checkpoints_removed = db->Changes();
-  RETURN_IF_ERROR(db->Exec("DELETE FROM blocks WHERE key NOT IN (SELECT block_key FROM checkpoint_blocks)"));
+  RETURN_IF_ERROR(CollectReachableKeys(db));
+  RETURN_IF_ERROR(db->Exec("DELETE FROM blocks WHERE key NOT IN (SELECT key FROM temp.gc_keys)"));
   stats->blocks_removed = db->Changes();
   ASSIGN_OR_RETURN(auto segment_files,
                    Strings(db, "SELECT file FROM segments WHERE id NOT IN (SELECT segment_id FROM blocks)"));
   RETURN_IF_ERROR(db->Exec("DELETE FROM segments WHERE id NOT IN (SELECT segment_id FROM blocks)"));
   stats->segments_removed = db->Changes();
-  RETURN_IF_ERROR(db->Exec("DROP TABLE temp.gc_live"));
+  RETURN_IF_ERROR(db->Exec("DROP TABLE temp.gc_live; DROP TABLE temp.gc_keys"));
   RETURN_IF_ERROR(txn->Commit());
   dead_files->insert(live_files.begin(), live_files.end());
   dead_files->insert(segment_files.begin(), segment_files.end());
@@ -185,6 +258,7 @@ base::Status CompactSegment(StoreDeps* deps, int64_t segment_id, const std::stri
     upd.Bind(4, segment_id);
     RETURN_IF_ERROR(upd.Run());
   }
+  RETURN_IF_ERROR(RepointRuns(db, segment_id));
   ASSIGN_OR_RETURN(db::Stmt del, db->Prepare("DELETE FROM segments WHERE id = ?1"));
   del.Bind(1, segment_id);
   RETURN_IF_ERROR(del.Run());

@@ -116,8 +116,8 @@ struct RestoredSession {
   std::vector<int32_t> history;  // the tokens whose KV the context now holds
   SamplerState sampler;
   int64_t blocks_loaded = 0;
-  uint64_t bytes_read = 0;    // live state and blocks' hot parts, read and checked
-  uint64_t bytes_mapped = 0;  // cold payloads left in the mapped segments
+  uint64_t bytes_read = 0;    // the live state, read and checked now
+  uint64_t bytes_mapped = 0;  // blocks left in the mapped segments, checked on first use
   double seconds = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <exception>
 
+#include "tools/code/code_tools.h"
 #include "tools/git/git_tools.h"
 #include "tools/text_util.h"
 
@@ -27,11 +28,18 @@ std::string TypeProblem(const nlohmann::json& value, const nlohmann::json& prope
   if (type == "string") return value.is_string() ? "" : "a string";
   if (type == "boolean") return value.is_boolean() ? "" : "true or false";
   if (type == "number") return value.is_number() ? "" : "a number";
+  if (type == "array") {
+    const bool strings = value.is_array() && std::all_of(value.begin(), value.end(), [](const nlohmann::json& v) {
+      return v.is_string();
+    });
+    return strings ? "" : "a list of strings";
+  }
   if (type == "integer") {
     const int64_t minimum = property.value("minimum", INT64_MIN);
-    const std::string want = minimum == 1   ? "a positive integer"
-                             : minimum == 0 ? "a non-negative integer"
-                                            : "an integer";
+    const std::string want = minimum == 1           ? "a positive integer"
+                             : minimum == 0         ? "a non-negative integer"
+                             : minimum == INT64_MIN ? "an integer"
+                                                    : "an integer of at least " + std::to_string(minimum);
     if (value.is_number_unsigned()) return value.get<uint64_t>() > INT64_MAX ? want : "";
     if (value.is_number_integer()) return value.get<int64_t>() >= minimum ? "" : want;
     if (value.is_number_float()) {
@@ -74,6 +82,10 @@ SchemaBuilder& SchemaBuilder::Number(const std::string& name, const std::string&
 
 SchemaBuilder& SchemaBuilder::Boolean(const std::string& name, const std::string& description, bool required) {
   return Add(name, {{"type", "boolean"}, {"description", description}}, required);
+}
+
+SchemaBuilder& SchemaBuilder::StringList(const std::string& name, const std::string& description, bool required) {
+  return Add(name, {{"type", "array"}, {"items", {{"type", "string"}}}, {"description", description}}, required);
 }
 
 nlohmann::json SchemaBuilder::Build() const {
@@ -133,6 +145,14 @@ bool Args::Bool(const std::string& name, bool fallback) const {
   return Has(name) ? values_.at(name).get<bool>() : fallback;
 }
 
+std::vector<std::string> Args::StringList(const std::string& name) const {
+  std::vector<std::string> out;
+  if (Has(name)) {
+    for (const auto& v : values_.at(name)) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
 base::Result<ToolResult> BuiltinTool::Run(const nlohmann::json& arguments, const ToolContext& context) const {
   base::Result<ToolResult> result = base::Internal("unset");
   try {
@@ -155,6 +175,12 @@ base::Result<ToolResult> BuiltinTool::Run(const nlohmann::json& arguments, const
 
 std::vector<std::unique_ptr<Tool>> BuiltinTools() {
   std::vector<std::unique_ptr<Tool>> tools;
+  // One index for the three code tools, so that each reuses what the
+  // others parsed.
+  auto code_index = std::make_shared<CodeIndex>();
+  tools.push_back(NewCodeMapTool(code_index));
+  tools.push_back(NewFindSymbolTool(code_index));
+  tools.push_back(NewOutlineFileTool(code_index));
   tools.push_back(NewEditFileTool());
   tools.push_back(NewGitDiffTool());
   tools.push_back(NewGitLogTool());

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,8 @@ class SchemaBuilder {
   SchemaBuilder& Integer(const std::string& name, const std::string& description, bool required, int64_t minimum);
   SchemaBuilder& Number(const std::string& name, const std::string& description, bool required);
   SchemaBuilder& Boolean(const std::string& name, const std::string& description, bool required);
+  // An array of strings.
+  SchemaBuilder& StringList(const std::string& name, const std::string& description, bool required);
   nlohmann::json Build() const;
 
  private:
@@ -49,6 +52,8 @@ class Args {
   std::optional<int64_t> Int(const std::string& name) const;
   std::optional<double> Number(const std::string& name) const;
   bool Bool(const std::string& name, bool fallback) const;
+  // Empty when absent.
+  std::vector<std::string> StringList(const std::string& name) const;
 
  private:
   nlohmann::json values_;

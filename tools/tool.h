@@ -22,13 +22,18 @@
 // - list_dir, glob and grep skip what git ignores (.gitignore,
 //   .git/info/exclude; tracked files stay visible) and always hide .git;
 //   outside a git work tree no ignore rules apply;
+// - code_map, find_symbol and outline_file parse source files with
+//   tree-sitter through one index shared per BuiltinTools() call, which
+//   re-parses only files whose content changed; code_map fits its
+//   max_tokens budget (and the byte budget) rather than being cut;
 // - run_command runs one string with `/bin/sh -c` at the repository root.
 //   A command that ran is never is_error, whatever its exit code (the
 //   first line says "exit code N"); is_error means it could not run (the
 //   sandbox refused, e.g. a required layer is missing).
 //
-// Threading: Tools are immutable after construction; Run may be called
-// from several threads at once with different contexts.
+// Threading: Tools are immutable after construction (the code tools'
+// shared index is a cache that guards itself); Run may be called from
+// several threads at once with different contexts.
 #pragma once
 
 #include <cstdint>
@@ -67,6 +72,7 @@ struct ToolContext {
   std::string helper_binary;       // the longhaul binary for the sandbox helper; empty: this process's
   OutputLookup lookup_output;      // may be empty: read_output then reports it is unavailable
   std::string output_id;           // the id this call's full output will be stored under
+  std::vector<std::string> touched_files;  // repo-relative paths the session has read or changed, most recent first; biases code_map's ranking
 };
 
 struct ToolResult {
@@ -91,9 +97,10 @@ class Tool {
   virtual base::Result<ToolResult> Run(const nlohmann::json& arguments, const ToolContext& context) const = 0;
 };
 
-// The built-in tools, sorted by name: edit_file, git_diff, git_log,
-// git_show, git_status, glob, grep, list_dir, read_file, read_output,
-// run_command, write_file.
+// The built-in tools, sorted by name: code_map, edit_file, find_symbol,
+// git_diff, git_log, git_show, git_status, glob, grep, list_dir,
+// outline_file, read_file, read_output, run_command, write_file. The three
+// code tools share one CodeIndex per call of BuiltinTools.
 std::vector<std::unique_ptr<Tool>> BuiltinTools();
 
 // Cuts `text` to at most `max_bytes` keeping the head and the tail (on

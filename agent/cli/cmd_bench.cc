@@ -235,6 +235,7 @@ void RegisterBenchCommands(CommandTable& table) {
                 "also time llama.cpp (dlopen'ed) on the same file, tokens and threads; ratios are ours / theirs");
   RegisterBenchKvCommand(table, bench);
   RegisterBenchSessionCommand(table, bench);
+  RegisterBenchToolsCommand(table, bench);
   eng->add_option("--llama-cpp-dir", flags->llama_cpp_dir,
                   "directory with libllama.*.so and libggml.*.so (default: the pinned npm package)");
 }

@@ -117,9 +117,9 @@ int RunSessionGenerate(GenerateFlags f) {
   engine::Sampler sampler(f.sampling);
   if (restored->checkpoint_id != 0) {
     sampler.set_rng_state(restored->sampler.rng);  // draw exactly what the original would have
-    std::fprintf(stderr, "[session %s: restored %zu tokens from checkpoint %lld (%lld blocks, %.2f MiB) in %.1f ms]\n",
+    std::fprintf(stderr, "[session %s: restored %zu tokens from checkpoint %lld (%lld blocks mapped, %.2f MiB) in %.1f ms]\n",
                  f.session.c_str(), tokens.size(), static_cast<long long>(restored->checkpoint_id),
-                 static_cast<long long>(restored->blocks_loaded), static_cast<double>(restored->bytes_read) / 1048576.0,
+                 static_cast<long long>(restored->blocks_loaded), static_cast<double>(restored->bytes_mapped) / 1048576.0,
                  restored->seconds * 1e3);
   } else {
     std::fprintf(stderr, "[session %s: new session %s]\n", f.session.c_str(), (*writer)->info().id.c_str());

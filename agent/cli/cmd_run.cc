@@ -2,7 +2,9 @@
 // persistent session (agent/agent.h), headless or interactive.
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "agent/agent.h"
@@ -10,6 +12,8 @@
 #include "agent/cli/engine_flags.h"
 #include "agent/cli/run_frontend.h"
 #include "sessions/store.h"
+#include "tools/plugins.h"
+#include "tools/tool.h"
 
 #ifndef LONGHAUL_SOURCE_DIR
 #define LONGHAUL_SOURCE_DIR "."
@@ -31,6 +35,7 @@ struct RunFlags {
   std::string tool_choice = "auto";
   std::string tool_syntax;  // empty: from the template
   bool allow_degraded_sandbox = false;
+  bool no_plugins = false;
   bool compare_prefill = false;
   engine::SamplerParams sampling;
 };
@@ -88,6 +93,25 @@ int RunAgent(RunFlags f, bool resume) {
     if (!scratch.ok()) return ReportError(scratch.status());
     o.reprefill_context = std::move(*scratch);
   }
+  if (!f.no_plugins) {
+    // Plugin tools join the built-in ones; a plugin that fails to start is
+    // named and left out, the session goes on without it.
+    std::error_code ec;
+    tools::PluginOptions po;
+    po.repo_root = std::filesystem::weakly_canonical(std::filesystem::absolute(o.repo, ec), ec).string();
+    po.user_config_path = tools::DefaultUserPluginConfigPath();
+    po.allow_degraded_sandbox = f.allow_degraded_sandbox;
+    auto plugins = tools::LoadPlugins(po);
+    if (!plugins.ok()) {
+      std::fprintf(stderr, "warning: plugins not loaded: %s\n", plugins.status().ToString().c_str());
+    } else {
+      for (const std::string& w : plugins->warnings) std::fprintf(stderr, "warning: plugin: %s\n", w.c_str());
+      if (!plugins->tools.empty()) {
+        for (auto& t : tools::BuiltinTools()) o.tools.push_back(std::move(t));
+        for (auto& t : plugins->tools) o.tools.push_back(std::move(t));
+      }
+    }
+  }
   auto agent = agent::Agent::Start(std::move(o));
   if (!agent.ok()) return ReportError(agent.status());
 
@@ -114,6 +138,8 @@ void AddRunFlags(CLI::App* app, RunFlags* f) {
       ->check(CLI::IsMember({"hermes", "llama3_json"}));
   app->add_flag("--allow-degraded-sandbox", f->allow_degraded_sandbox,
                 "run commands with whatever sandbox layers the kernel has (they are still reported)");
+  app->add_flag("--no-plugins", f->no_plugins,
+                "do not start the plugins of .longhaul/plugins.json and the user's plugins.json");
   app->add_option("--temp", f->sampling.temperature, "temperature (0: greedy)");
   app->add_option("--top-k", f->sampling.top_k, "top-k (0: off)");
   app->add_option("--top-p", f->sampling.top_p, "top-p (1: off)");

@@ -3,6 +3,10 @@
 // log as JSONL (one event per line) either way.
 #include <cstdio>
 #include <iostream>
+#include <set>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "agent/cli/command.h"
@@ -18,6 +22,7 @@ struct SessionsFlags {
   std::string id;
   std::optional<int64_t> at;
   std::string name;
+  std::vector<std::string> repos;  // gc: also sweep these repositories' file checkpoints
 };
 
 base::Result<std::unique_ptr<sessions::Store>> OpenStore(const SessionsFlags& f) {
@@ -148,18 +153,62 @@ int RunRm(const SessionsFlags& f) {
   return kExitOk;
 }
 
+// File checkpoint refs (refs/longhaul/<session>/...) of sessions the store
+// no longer has, in the repositories the remaining sessions use plus the
+// ones named: what `rm` missed (a repository that was moved back, a store
+// deleted by hand) goes here, so `git gc` can prune it.
+size_t SweepFileCheckpoints(sessions::Store* store, const std::vector<std::string>& extra_repos,
+                            std::vector<std::string>* warnings) {
+  auto sessions = store->List();
+  if (!sessions.ok()) {
+    warnings->push_back(sessions.status().ToString());
+    return 0;
+  }
+  std::set<std::string> live, repos(extra_repos.begin(), extra_repos.end());
+  for (const auto& s : *sessions) {
+    live.insert(s.id);
+    if (!s.repo.empty()) repos.insert(s.repo);
+  }
+  size_t removed = 0;
+  for (const std::string& repo : repos) {
+    auto ids = tools::git::ListCheckpointSessions(repo);
+    if (!ids.ok()) {
+      // Gone, moved or not git: nothing of ours can be there to remove.
+      if (ids.status().code() != base::StatusCode::kFailedPrecondition &&
+          ids.status().code() != base::StatusCode::kNotFound) {
+        warnings->push_back(repo + ": " + ids.status().ToString());
+      }
+      continue;
+    }
+    for (const std::string& id : *ids) {
+      if (live.count(id)) continue;
+      auto n = tools::git::RemoveCheckpoints(repo, id);
+      if (n.ok()) {
+        removed += *n;
+      } else {
+        warnings->push_back(repo + ": " + n.status().ToString());
+      }
+    }
+  }
+  return removed;
+}
+
 int RunGc(const SessionsFlags& f) {
   auto store = OpenStore(f);
   if (!store.ok()) return ReportError(store.status());
   auto gc = (*store)->Gc();
   if (!gc.ok()) return ReportError(gc.status());
+  std::vector<std::string> warnings;
+  const size_t refs = SweepFileCheckpoints(store->get(), f.repos, &warnings);
   nlohmann::json out = {{"checkpoints_removed", gc->checkpoints_removed},
                         {"blocks_removed", gc->blocks_removed},
                         {"segments_removed", gc->segments_removed},
                         {"segments_compacted", gc->segments_compacted},
                         {"files_removed", gc->files_removed},
                         {"files_skipped", gc->files_skipped},
-                        {"bytes_reclaimed", gc->bytes_reclaimed}};
+                        {"bytes_reclaimed", gc->bytes_reclaimed},
+                        {"file_checkpoint_refs_removed", refs}};
+  for (const std::string& w : warnings) std::fprintf(stderr, "warning: file checkpoints: %s\n", w.c_str());
   if (f.json) {
     std::cout << out.dump(2) << "\n";
   } else {
@@ -219,6 +268,8 @@ void RegisterSessionsCommands(CommandTable& table) {
 
   CLI::App* gc = top->add_subcommand("gc", "Reclaim checkpoints, blocks and files nothing reaches");
   common(gc);
+  gc->add_option("--repo", flags->repos,
+                 "also remove file checkpoint refs of removed sessions from this repository (repeatable)");
   table.Track(gc, [flags] { return RunGc(*flags); });
 
   CLI::App* exp = top->add_subcommand("export", "Write a session's event log as JSONL");

@@ -61,5 +61,7 @@ void RegisterUndoCommand(CommandTable& table);
 void RegisterBenchKvCommand(CommandTable& table, CLI::App* bench);
 // `bench session` (cmd_bench_session.cc), nested under `bench`.
 void RegisterBenchSessionCommand(CommandTable& table, CLI::App* bench);
+// `bench tools` (cmd_bench_tools.cc), nested under `bench`.
+void RegisterBenchToolsCommand(CommandTable& table, CLI::App* bench);
 
 }  // namespace cli

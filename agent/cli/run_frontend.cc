@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 
@@ -168,7 +169,9 @@ void Drain(agent::Agent* agent, Printer* printer, std::chrono::milliseconds wait
 void Help() {
   std::cout << "/help      this list\n/status    session tokens, KV bytes, last checkpoint\n"
                "/sessions  sessions in the store\n/fork      fork this session at its last checkpoint\n"
-               "/undo      undo the last turn\n/quit      leave (the session is saved after every step)\n"
+               "/undo      undo the last turn (conversation, KV cache and files)\n"
+               "/rewind N  go back to before your N-th message (1 = the first); later turns are dropped\n"
+               "/quit      leave (the session is saved after every step)\n"
                "Ctrl-C interrupts a running turn.\n";
 }
 
@@ -181,6 +184,18 @@ void ListSessions(const FrontendOptions& o) {
     std::cout << s.id << "  " << (s.name.empty() ? "-" : s.name) << "  " << s.n_tokens << " tokens  " << s.repo
               << "\n";
   }
+}
+
+// "/rewind N": N counts the user's messages from 1.
+void Rewind(agent::Agent* agent, const std::string& line) {
+  const std::string arg = line.size() > 8 ? line.substr(8) : "";
+  int64_t turn = 0;
+  const auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), turn);
+  if (arg.empty() || ec != std::errc() || end != arg.data() + arg.size() || turn < 1) {
+    std::cout << "usage: /rewind N, where N >= 1 is the message to go back before (/undo is the last one)\n";
+    return;
+  }
+  agent->Submit(agent::Op::Rewind(turn));
 }
 
 int Repl(agent::Agent* agent, Printer* printer, const FrontendOptions& o) {
@@ -199,6 +214,7 @@ int Repl(agent::Agent* agent, Printer* printer, const FrontendOptions& o) {
     else if (line == "/sessions") ListSessions(o);
     else if (line == "/fork") agent->Submit(agent::Op::Of(agent::Op::Kind::kFork));
     else if (line == "/undo") agent->Submit(agent::Op::Of(agent::Op::Kind::kUndo));
+    else if (line == "/rewind" || line.starts_with("/rewind ")) Rewind(agent, line);
     else if (line[0] == '/') std::cout << "unknown command " << line << " (/help)\n";
     else {
       agent->Submit(agent::Op::User(line));

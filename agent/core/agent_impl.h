@@ -70,7 +70,8 @@ struct Agent::Impl {
   // without git.
   base::Status SnapshotFiles(int64_t step);
   void Fork();
-  void Undo();
+  // Back to before user message `turn` (1-based); 0: the last one.
+  void Undo(int64_t turn);
 };
 
 }  // namespace agent

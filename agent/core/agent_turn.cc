@@ -189,6 +189,7 @@ base::Result<tools::ToolResult> Agent::Impl::Dispatch(const std::string& id, con
   ctx.allow_degraded_sandbox = opt.allow_degraded_sandbox;
   ctx.helper_binary = opt.helper_binary;
   ctx.output_id = id;
+  ctx.touched_files = conv.touched_files();
   ctx.lookup_output = [this](std::string_view output_id) -> base::Result<std::string> {
     auto out = conv.Output(std::string(output_id));
     if (!out) return base::NotFound("no tool output with id '" + std::string(output_id) + "'");
@@ -235,12 +236,18 @@ void Agent::Impl::Fork() {
   Emit(Event::Kind::kForked, {{"session_id", forked->id}, {"checkpoint_id", forked->head_checkpoint}});
 }
 
-// Back to the state before the last user message: its KV checkpoint, its
-// messages. The undo itself is logged, so a resume replays it.
-void Agent::Impl::Undo() {
+// Back to the state before a user message (the last one, or `turn`): its
+// KV checkpoint, its messages, its files. The undo itself is logged, so a
+// resume replays it.
+void Agent::Impl::Undo(int64_t turn) {
   auto run = [&]() -> base::Status {
-    if (conv.users().empty()) return base::FailedPrecondition("nothing to undo");
-    const UserMark mark = conv.users().back();
+    const auto& users = conv.users();
+    if (users.empty()) return base::FailedPrecondition("nothing to undo");
+    if (turn < 0 || turn > static_cast<int64_t>(users.size())) {
+      return base::InvalidArgument("no user message " + std::to_string(turn) + " to rewind to (this session has " +
+                                   std::to_string(users.size()) + ")");
+    }
+    const UserMark mark = turn == 0 ? users.back() : users[static_cast<size_t>(turn - 1)];
     std::vector<int32_t> history;
     if (mark.checkpoint_before != 0) {
       ASSIGN_OR_RETURN(sessions::RestoredSession r,

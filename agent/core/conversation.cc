@@ -56,6 +56,7 @@ base::Status Conversation::ApplyChecked(const std::string& kind, const nlohmann:
     if (!HasString(p, "id")) return Malformed(kind, p);
     pending_[p["id"]] = {p["id"], p.value("name", "")};
     ++n_calls_;
+    NoteTouched(p);
   } else if (kind == kEvToolResult) {
     if (!HasString(p, "id") || !HasString(p, "text")) return Malformed(kind, p);
     const std::string id = p["id"];
@@ -74,6 +75,19 @@ base::Status Conversation::ApplyChecked(const std::string& kind, const nlohmann:
   // Unknown kinds (from newer versions, or `generate`'s prompt events) are
   // kept in the log and ignored here.
   return base::Status::Ok();
+}
+
+// A file a call names ("path") moves to the front of touched_files_: the
+// code map ranks what the session works on first.
+void Conversation::NoteTouched(const nlohmann::json& call) {
+  const auto args = call.find("arguments");
+  if (args == call.end() || !args->is_object()) return;
+  const auto path = args->find("path");
+  if (path == args->end() || !path->is_string() || path->get_ref<const std::string&>().empty()) return;
+  const std::string& file = path->get_ref<const std::string&>();
+  std::erase(touched_files_, file);
+  touched_files_.insert(touched_files_.begin(), file);
+  if (touched_files_.size() > kMaxTouchedFiles) touched_files_.pop_back();
 }
 
 std::optional<std::string> Conversation::Output(const std::string& id) const {

@@ -70,9 +70,14 @@ class Conversation {
   int64_t files_step() const { return files_step_; }
   // "user" for templates without a tool role (their results are wrapped).
   const std::string& tool_role() const { return tool_role_; }
+  // Paths the session's tool calls named, most recent first (at most
+  // kMaxTouchedFiles): ToolContext::touched_files.
+  const std::vector<std::string>& touched_files() const { return touched_files_; }
+  static constexpr size_t kMaxTouchedFiles = 32;
 
  private:
   base::Status ApplyChecked(const std::string& kind, const nlohmann::json& payload);
+  void NoteTouched(const nlohmann::json& call);
 
   nlohmann::json messages_ = nlohmann::json::array();
   nlohmann::json settings_;
@@ -83,6 +88,7 @@ class Conversation {
   int64_t n_calls_ = 0;
   int64_t files_step_ = -1;
   std::string tool_role_ = "tool";
+  std::vector<std::string> touched_files_;
 };
 
 // A tool result as a message for the template.

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,17 +33,21 @@ struct KvBlock {
 };
 
 // A block as a fetcher hands it back. The views stay valid while
-// `keep_alive` lives; the cache then reads `cold` in place. With no
+// `keep_alive` lives; the cache then reads both in place. With no
 // keep_alive they are valid only during the fetch call, and the cache
-// copies `cold`. The fetcher has verified `hot`; the cache checks `cold`
-// against `cold_crc` (base::Crc32c) the first time it reads it (when it
-// copies it, without keep_alive), and corrupt bytes are never used: the
-// restore, or the Eval that would read them, fails.
+// copies them. Corrupt bytes are never used: the cache checks `cold`
+// against `cold_crc` (base::Crc32c) the first time it reads it, and `hot`
+// against `hot_crc` when one is given (a fetcher that verified `hot` itself
+// leaves it empty) before its first use. A resume therefore touches
+// neither part of a block: a tiered cache materializes a layer's selection
+// index on that layer's first use (Store, Attend, Truncate, ExportBlock),
+// and a failed check there fails the Eval that needed it (fault()).
 struct KvBlockView {
   std::string_view hot;
   std::string_view cold;
   uint32_t cold_crc = 0;
   std::shared_ptr<const void> keep_alive;
+  std::optional<uint32_t> hot_crc;
 };
 
 // Fetches closed block `index` of `layer` during a restore: the bytes the
@@ -53,7 +58,7 @@ using KvBlockFetcher = std::function<base::Result<KvBlockView>(int layer, int64_
 // fetchers); `block` must outlive every use of the view.
 inline KvBlockView ViewOf(const KvBlock& block) {
   const std::string_view cold = block.cold();
-  return KvBlockView{block.hot(), cold, base::Crc32c(cold.data(), cold.size()), nullptr};
+  return KvBlockView{block.hot(), cold, base::Crc32c(cold.data(), cold.size()), nullptr, std::nullopt};
 }
 
 }  // namespace engine

@@ -138,20 +138,25 @@ std::string SegmentReader::Where(const BlockLocation& loc) {
   return loc.file + " at offset " + std::to_string(loc.offset);
 }
 
-base::Result<SegmentView> SegmentReader::View(const BlockLocation& loc) {
-  auto it = mapped_.find(loc.file);
+base::Result<std::shared_ptr<const base::MappedFile>> SegmentReader::MapFile(const std::string& file) {
+  auto it = mapped_.find(file);
   if (it == mapped_.end()) {
-    ASSIGN_OR_RETURN(std::unique_ptr<base::MappedFile> file, fs_->Map(base::JoinPath(data_dir_, loc.file)));
-    it = mapped_.emplace(loc.file, std::shared_ptr<const base::MappedFile>(std::move(file))).first;
+    ASSIGN_OR_RETURN(std::unique_ptr<base::MappedFile> mapped, fs_->Map(base::JoinPath(data_dir_, file)));
+    it = mapped_.emplace(file, std::shared_ptr<const base::MappedFile>(std::move(mapped))).first;
   }
-  const base::MappedFile& file = *it->second;
+  return it->second;
+}
+
+base::Result<SegmentView> SegmentReader::View(const BlockLocation& loc) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const base::MappedFile> owner, MapFile(loc.file));
+  const base::MappedFile& file = *owner;
   if (loc.offset > file.size() || loc.length > file.size() - loc.offset) {
     const uint64_t have = loc.offset > file.size() ? 0 : file.size() - loc.offset;
     return base::Corruption(Where(loc) + ": the file ends " + std::to_string(loc.length - have) +
                             " bytes short of the block");
   }
   const char* data = reinterpret_cast<const char*>(file.data());
-  return SegmentView{std::string_view(data + loc.offset, loc.length), it->second};
+  return SegmentView{std::string_view(data + loc.offset, loc.length), std::move(owner)};
 }
 
 }  // namespace sessions::blocks

@@ -95,6 +95,8 @@ class SegmentReader {
   // once); checks nothing but that the file holds it: Corruption naming
   // the file and offset if it is too short, NotFound if it is gone.
   base::Result<SegmentView> View(const BlockLocation& loc);
+  // The whole mapped file (mapped once, then shared); NotFound if it is gone.
+  base::Result<std::shared_ptr<const base::MappedFile>> MapFile(const std::string& file);
   // Where a location is, for error messages: "<file> at offset <n>".
   static std::string Where(const BlockLocation& loc);
 

@@ -21,10 +21,19 @@
 
 namespace sessions::checkpoint {
 
+// Where a mapped block lies. Numbers only: a million-token chain has
+// hundreds of thousands of these, so the segment's name is an index into
+// Chain::files rather than a string per block.
 struct ChainBlock {
   bool present = false;
   blocks::BlockKey key;
-  blocks::BlockLocation location;
+  uint32_t file = 0;  // Chain::files[file]
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  uint32_t crc = 0;
+  int64_t hot_length = -1;
+  uint32_t hot_crc = 0;
+  uint32_t cold_crc = 0;
 };
 
 struct Chain {
@@ -36,6 +45,11 @@ struct Chain {
   SamplerState sampler;
   std::vector<int32_t> history;
   std::vector<std::vector<ChainBlock>> blocks;  // [layer][index]
+  std::vector<std::string> files;               // segment files, relative to the data dir
+
+  blocks::BlockLocation Location(const ChainBlock& b) const {
+    return {files[b.file], b.offset, b.length, b.crc, b.hot_length, b.hot_crc, b.cold_crc};
+  }
 };
 
 base::Result<Chain> LoadChain(db::Db* db, int64_t checkpoint_id);

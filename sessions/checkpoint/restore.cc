@@ -38,9 +38,12 @@ base::Result<RestoredSession> RestoreOnce(internal::StoreDeps* deps, int64_t che
   out.checkpoint_id = checkpoint_id;
   out.bytes_read = live.size();
   blocks::SegmentReader reader(deps->fs, deps->data_dir);
-  // Each block's hot part is checked here; its cold part stays in the
-  // mapped segment, and the engine checks it against cold_crc when it
-  // first reads it. So a resume touches the hot set, not every payload.
+  // Each file mapped once; a block costs no lookup and no allocation.
+  std::vector<std::shared_ptr<const base::MappedFile>> mapped(chain.files.size());
+  // No block byte is read here: both parts stay in the mapped segment with
+  // their CRCs, and the cache checks each before its first use
+  // (engine/kv/kv_block.h). So a resume costs the live state and the
+  // chain, not the blocks.
   engine::KvBlockFetcher fetch = [&](int layer, int64_t index) -> base::Result<engine::KvBlockView> {
     const auto which = [&] { return "layer " + std::to_string(layer) + " block " + std::to_string(index); };
     if (layer < 0 || index < 0 || static_cast<size_t>(layer) >= chain.blocks.size() ||
@@ -49,27 +52,29 @@ base::Result<RestoredSession> RestoreOnce(internal::StoreDeps* deps, int64_t che
       return base::Corruption("checkpoint " + std::to_string(checkpoint_id) + " has no " + which());
     }
     const ChainBlock& b = chain.blocks[static_cast<size_t>(layer)][static_cast<size_t>(index)];
-    const blocks::BlockLocation& loc = b.location;
-    if (loc.hot_length < 0 || static_cast<uint64_t>(loc.hot_length) > loc.length) {
+    if (b.hot_length < 0 || static_cast<uint64_t>(b.hot_length) > b.length) {
       return base::FailedPrecondition(which() + " (key " + b.key.ToHex() +
                                       ") was stored by an older longhaul, in a format this one cannot resume");
     }
-    auto view = reader.View(loc);
-    if (!view.ok()) {
-      if (view.status().code() == base::StatusCode::kNotFound) *moved = true;
-      return view.status().WithContext(which() + " (key " + b.key.ToHex() + ")");
+    if (!mapped[b.file]) {
+      auto file = reader.MapFile(chain.files[b.file]);
+      if (!file.ok()) {
+        if (file.status().code() == base::StatusCode::kNotFound) *moved = true;
+        return file.status().WithContext(which() + " (key " + b.key.ToHex() + ")");
+      }
+      mapped[b.file] = *std::move(file);
     }
-    const std::string_view hot = view->bytes.substr(0, static_cast<size_t>(loc.hot_length));
-    const uint32_t crc = base::Crc32c(hot.data(), hot.size());
-    if (crc != loc.hot_crc) {
-      return base::Corruption(blocks::SegmentReader::Where(loc) + ": " + which() + " (key " + b.key.ToHex() +
-                              "): CRC32C mismatch in its hot part (index says " + util::Hex32(loc.hot_crc) +
-                              ", bytes give " + util::Hex32(crc) + ")");
+    const base::MappedFile& file = *mapped[b.file];
+    if (b.offset > file.size() || b.length > file.size() - b.offset) {
+      const uint64_t have = b.offset > file.size() ? 0 : file.size() - b.offset;
+      return base::Corruption(blocks::SegmentReader::Where(chain.Location(b)) + ": " + which() + ": the file ends " +
+                              std::to_string(b.length - have) + " bytes short of the block");
     }
+    const std::string_view bytes(reinterpret_cast<const char*>(file.data()) + b.offset, b.length);
+    const std::string_view hot = bytes.substr(0, static_cast<size_t>(b.hot_length));
     ++out.blocks_loaded;
-    out.bytes_read += hot.size();
-    out.bytes_mapped += view->bytes.size() - hot.size();
-    return engine::KvBlockView{hot, view->bytes.substr(hot.size()), loc.cold_crc, std::move(view->owner)};
+    out.bytes_mapped += bytes.size();
+    return engine::KvBlockView{hot, bytes.substr(hot.size()), b.cold_crc, mapped[b.file], b.hot_crc};
   };
   base::Status s = kv->Restore(live, fetch);
   if (!s.ok()) return s.WithContext("restoring checkpoint " + std::to_string(checkpoint_id));

@@ -1,9 +1,56 @@
 // Step 3 of the checkpoint protocol: the one transaction that publishes.
 #include <string>
+#include <vector>
+
+#include "sessions/checkpoint/block_runs.h"
 
 #include "sessions/checkpoint/writer_state.h"
 
 namespace sessions::internal {
+
+// Inside Commit's transaction, after the new blocks' rows exist. A block
+// this checkpoint wrote takes its location from its blocks row, not from
+// the append: when another session committed the same key first, the
+// INSERT OR IGNORE kept that copy, and a run entry must always agree with
+// the blocks table (gc reasons about blocks rows and patches entries by key).
+base::Status WriterState::InsertRuns(int64_t checkpoint_id, std::span<const NewMapping> mappings) {
+  db::Db* db = deps_->db.get();
+  ASSIGN_OR_RETURN(db::Stmt where, db->Prepare("SELECT segment_id, offset, length, crc, hot_length, hot_crc, cold_crc"
+                                               " FROM blocks WHERE key = ?1"));
+  ASSIGN_OR_RETURN(db::Stmt ins, db->Prepare("INSERT INTO checkpoint_block_runs(checkpoint_id, layer, first_idx,"
+                                             " entries) VALUES(?1, ?2, ?3, ?4)"));
+  std::vector<checkpoint::RunEntry> run;
+  size_t first = 0;
+  for (size_t i = 0; i <= mappings.size(); ++i) {
+    const bool continues = i > first && i < mappings.size() && mappings[i].layer == mappings[first].layer &&
+                           mappings[i].index == mappings[i - 1].index + 1;
+    if (i > first && !continues) {
+      ins.Reset();
+      ins.Bind(1, checkpoint_id)
+          .Bind(2, mappings[first].layer)
+          .Bind(3, mappings[first].index)
+          .BindBlob(4, checkpoint::EncodeRunEntries(run));
+      RETURN_IF_ERROR(ins.Run());
+      run.clear();
+      first = i;
+    }
+    if (i == mappings.size()) break;
+    const NewMapping& m = mappings[i];
+    const blocks::BlockLocation& loc = m.location;
+    if (m.segment_id != 0) {
+      run.push_back({m.key, m.segment_id, loc.offset, loc.length, loc.crc, loc.hot_length, loc.hot_crc, loc.cold_crc});
+      continue;
+    }
+    where.Reset();
+    where.BindBlob(1, blocks::KeyToBytes(m.key));
+    ASSIGN_OR_RETURN(bool row, where.Step());
+    if (!row) return base::Internal("block " + m.key.ToHex() + " has no row after its insert");
+    run.push_back({m.key, where.Int(0), static_cast<uint64_t>(where.Int(1)), static_cast<uint64_t>(where.Int(2)),
+                   static_cast<uint32_t>(where.Int(3)), where.Int(4), static_cast<uint32_t>(where.Int(5)),
+                   static_cast<uint32_t>(where.Int(6))});
+  }
+  return base::Status::Ok();
+}
 
 base::Result<int64_t> WriterState::Commit(const Pending& p) {
   db::Db* db = deps_->db.get();
@@ -73,15 +120,7 @@ base::Result<int64_t> WriterState::Commit(const Pending& p) {
     RETURN_IF_ERROR(stmt.Run());
   }
   const int64_t id = db->LastInsertRowId();
-  {
-    ASSIGN_OR_RETURN(db::Stmt stmt, db->Prepare("INSERT INTO checkpoint_blocks(checkpoint_id, layer, idx, block_key)"
-                                                " VALUES(?1, ?2, ?3, ?4)"));
-    for (const NewMapping& m : p.mappings) {
-      stmt.Reset();
-      stmt.Bind(1, id).Bind(2, m.layer).Bind(3, m.index).BindBlob(4, blocks::KeyToBytes(m.key));
-      RETURN_IF_ERROR(stmt.Run());
-    }
-  }
+  RETURN_IF_ERROR(InsertRuns(id, p.mappings));
   {
     ASSIGN_OR_RETURN(db::Stmt stmt,
                      db->Prepare("UPDATE sessions SET head_checkpoint = ?1, updated_us = ?2 WHERE id = ?3"));

@@ -37,13 +37,18 @@ void WriterState::Adopt(const checkpoint::Chain& chain) {
   keyer_.reset();  // rebuilt against the new history on the next checkpoint
 }
 
-base::Status WriterState::LoadHead() {
-  if (loaded_) return base::Status::Ok();
+base::Status WriterState::LoadNextSeq() {
   ASSIGN_OR_RETURN(db::Stmt stmt,
                    deps_->db->Prepare("SELECT COALESCE(MAX(seq), 0) FROM checkpoints WHERE session_id = ?1"));
   stmt.Bind(1, session_.id);
   ASSIGN_OR_RETURN(bool row, stmt.Step());
   next_seq_ = row ? stmt.Int(0) + 1 : 1;
+  return base::Status::Ok();
+}
+
+base::Status WriterState::LoadHead() {
+  if (loaded_) return base::Status::Ok();
+  RETURN_IF_ERROR(LoadNextSeq());
   if (head_ != 0) {
     ASSIGN_OR_RETURN(checkpoint::Chain chain, checkpoint::LoadChain(deps_->db.get(), head_));
     Adopt(chain);
@@ -54,35 +59,52 @@ base::Status WriterState::LoadHead() {
 
 base::Result<RestoredSession> WriterState::Restore(KvState* kv) {
   RETURN_IF_ERROR(checkpoint::CheckCompatible(session_, *kv));
-  RETURN_IF_ERROR(LoadHead());
-  if (head_ == 0) return RestoredSession{};
+  if (loaded_ || head_ == 0) {
+    RETURN_IF_ERROR(LoadHead());
+    if (head_ == 0) return RestoredSession{};
+  }
+  // The restore assembles the head's chain anyway: adopt that one rather
+  // than read it twice (at a million tokens the chain is most of a resume).
+  if (!loaded_) RETURN_IF_ERROR(LoadNextSeq());
   checkpoint::Chain chain;
   ASSIGN_OR_RETURN(RestoredSession restored, checkpoint::RestoreCheckpoint(deps_, head_, kv, &chain));
   Adopt(chain);
+  loaded_ = true;
   return restored;
 }
 
-base::Result<WriterState::Stored> WriterState::Lookup(const blocks::BlockKey& key, const engine::KvBlock& block) {
+base::Result<WriterState::Found> WriterState::Lookup(const blocks::BlockKey& key, const engine::KvBlock& block) {
   const std::string_view payload = block.bytes;
   ASSIGN_OR_RETURN(db::Stmt stmt,
-                   deps_->db->Prepare("SELECT s.file, b.offset, b.length, b.crc, b.hot_length FROM blocks b"
-                                      " JOIN segments s ON s.id = b.segment_id WHERE b.key = ?1"));
+                   deps_->db->Prepare("SELECT s.file, b.offset, b.length, b.crc, b.hot_length, b.hot_crc, b.cold_crc,"
+                                      " b.segment_id FROM blocks b JOIN segments s ON s.id = b.segment_id"
+                                      " WHERE b.key = ?1"));
   stmt.BindBlob(1, blocks::KeyToBytes(key));
   ASSIGN_OR_RETURN(bool row, stmt.Step());
-  if (!row) return Stored::kAbsent;
-  blocks::BlockLocation loc{stmt.Text(0), static_cast<uint64_t>(stmt.Int(1)), static_cast<uint64_t>(stmt.Int(2)),
-                            static_cast<uint32_t>(stmt.Int(3))};
+  Found found;
+  if (!row) return found;
+  found.location = blocks::BlockLocation{stmt.Text(0),
+                                         static_cast<uint64_t>(stmt.Int(1)),
+                                         static_cast<uint64_t>(stmt.Int(2)),
+                                         static_cast<uint32_t>(stmt.Int(3)),
+                                         stmt.Int(4),
+                                         static_cast<uint32_t>(stmt.Int(5)),
+                                         static_cast<uint32_t>(stmt.Int(6))};
+  found.segment_id = stmt.Int(7);
+  const blocks::BlockLocation& loc = found.location;
   // A copy split elsewhere (or not at all, by schema version 1) would not
   // resume as this block: it counts as different.
-  if (loc.length != payload.size() || stmt.Int(4) != static_cast<int64_t>(block.hot_bytes) ||
+  found.stored = Stored::kDifferent;
+  if (loc.length != payload.size() || loc.hot_length != static_cast<int64_t>(block.hot_bytes) ||
       loc.crc != base::Crc32c(payload.data(), payload.size())) {
-    return Stored::kDifferent;
+    return found;
   }
   // Same size and CRC: compare every byte before trusting someone else's
   // copy. An unreadable or corrupt copy counts as different, so this
   // writer stores a good one of its own.
   auto stored = reader_.Read(loc);
-  return stored.ok() && *stored == payload ? Stored::kSame : Stored::kDifferent;
+  if (stored.ok() && *stored == payload) found.stored = Stored::kSame;
+  return found;
 }
 
 blocks::BlockKey WriterState::VariantKey(const blocks::BlockKey& key, std::string_view payload) {
@@ -143,22 +165,23 @@ base::Result<CheckpointStats> WriterState::TryCheckpoint(const KvState& kv, std:
       }
       ASSIGN_OR_RETURN(engine::KvBlock block, kv.ExportBlock(layer, index));
       const std::string_view payload = block.bytes;
-      ASSIGN_OR_RETURN(Stored stored, Lookup(key, block));
-      if (stored == Stored::kDifferent) {
+      ASSIGN_OR_RETURN(Found found, Lookup(key, block));
+      if (found.stored == Stored::kDifferent) {
         // Same tokens, other bytes (another backend, thread count or
         // prefill chunking computed it): sharing would break bit-identical
         // resume, so this content gets its own key.
         key = VariantKey(key, payload);
-        ASSIGN_OR_RETURN(stored, Lookup(key, block));
+        ASSIGN_OR_RETURN(found, Lookup(key, block));
       }
-      mappings.push_back({layer, index, key});
-      if (stored == Stored::kSame) {
+      if (found.stored == Stored::kSame) {
+        mappings.push_back({layer, index, key, found.segment_id, found.location});
         ++stats.shared_blocks;
         continue;
       }
       ASSIGN_OR_RETURN(blocks::BlockLocation loc,
                        segments_.Append(key, payload, static_cast<int64_t>(block.hot_bytes)));
       stats.bytes_written += payload.size() + blocks::kRecordOverheadBytes;
+      mappings.push_back({layer, index, key, 0, loc});
       new_blocks.push_back({key, loc});
     }
   }

@@ -49,6 +49,11 @@ class WriterState {
     int layer;
     int64_t index;
     blocks::BlockKey key;
+    // Where the block lies: segment_id is 0 for a block this checkpoint
+    // writes (its segment row does not exist before the commit; `file`
+    // names it).
+    int64_t segment_id = 0;
+    blocks::BlockLocation location;
   };
   struct NewBlock {
     blocks::BlockKey key;
@@ -59,9 +64,15 @@ class WriterState {
                                               const SamplerState& sampler);
   // Loads history and block keys of the head from the database, once.
   base::Status LoadHead();
+  base::Status LoadNextSeq();
   // Whether the store holds `key`, and with exactly these bytes.
   enum class Stored { kAbsent, kSame, kDifferent };
-  base::Result<Stored> Lookup(const blocks::BlockKey& key, const engine::KvBlock& block);
+  struct Found {
+    Stored stored = Stored::kAbsent;
+    int64_t segment_id = 0;           // kSame: where the stored copy is
+    blocks::BlockLocation location;   // kSame
+  };
+  base::Result<Found> Lookup(const blocks::BlockKey& key, const engine::KvBlock& block);
   static blocks::BlockKey VariantKey(const blocks::BlockKey& key, std::string_view payload);
   // Everything step 3 publishes.
   struct Pending {
@@ -74,6 +85,7 @@ class WriterState {
   };
   // Returns the new checkpoint's id.
   base::Result<int64_t> Commit(const Pending& p);
+  base::Status InsertRuns(int64_t checkpoint_id, std::span<const NewMapping> mappings);
   // Takes the head's history and block keys from an assembled chain.
   void Adopt(const checkpoint::Chain& chain);
 

@@ -94,8 +94,23 @@ ALTER TABLE blocks ADD COLUMN hot_crc INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE blocks ADD COLUMN cold_crc INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 3: a checkpoint's mappings are stored as runs of consecutive
+// indices, each run's entries (key and location) packed in one blob
+// (sessions/checkpoint/block_runs.h), so a resume reads a row per run, not
+// a row per block. checkpoint_blocks stays readable for checkpoints
+// written before; new ones write only runs.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE checkpoint_block_runs(
+  checkpoint_id INTEGER NOT NULL REFERENCES checkpoints(id) ON DELETE CASCADE,
+  layer INTEGER NOT NULL,
+  first_idx INTEGER NOT NULL,
+  entries BLOB NOT NULL,              -- RunEntry x count, for idx first_idx...
+  PRIMARY KEY(checkpoint_id, layer, first_idx)
+) WITHOUT ROWID;
+)sql";
+
 const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> kMigrations = {kSchemaV1, kSchemaV2};
+  static const std::vector<const char*> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
   return kMigrations;
 }
 

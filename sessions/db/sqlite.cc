@@ -159,6 +159,12 @@ std::string Stmt::Blob(int column) const {
   return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
 }
 
+std::string_view Stmt::BlobView(int column) const {
+  const void* p = sqlite3_column_blob(stmt_, column);
+  int n = sqlite3_column_bytes(stmt_, column);
+  return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string_view();
+}
+
 // --- Transaction ---
 
 base::Result<std::unique_ptr<Transaction>> Transaction::Begin(Db* db) {

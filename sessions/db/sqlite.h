@@ -49,6 +49,9 @@ class Stmt {
   bool IsNull(int column) const;
   std::string Text(int column) const;
   std::string Blob(int column) const;
+  // The blob in place: valid until the next Step, Reset or destruction.
+  // For large blobs read once (a chain's runs and tokens), saving a copy.
+  std::string_view BlobView(int column) const;
 
  private:
   friend class Db;

@@ -18,6 +18,15 @@ inline uint32_t GetU32(std::string_view bytes, size_t pos) {
   return v;
 }
 
+inline void PutU64(std::string* out, uint64_t v) {
+  PutU32(out, static_cast<uint32_t>(v));
+  PutU32(out, static_cast<uint32_t>(v >> 32));
+}
+
+inline uint64_t GetU64(std::string_view bytes, size_t pos) {
+  return GetU32(bytes, pos) | (static_cast<uint64_t>(GetU32(bytes, pos + 4)) << 32);
+}
+
 // `n` random lowercase hex digits from the OS entropy source. Used for
 // session ids and file names, where a collision is only ever an
 // AlreadyExists error from a kCreateNew open or a UNIQUE constraint.

@@ -34,7 +34,7 @@ std::vector<std::string> Types(const std::vector<nlohmann::json>& lines) {
 TEST_CASE("run --json prints one event per line, resume continues without prefill", "[agent][cli]") {
   const std::string repo = MakeRepo({{"a.txt", "alpha\n"}});
   const std::string data = testing::MakeTempDir("lh_agent_cli");
-  const std::vector<std::string> common = {"--data-dir", data, "--ctx", "8192", "--kv", "dense", "--json",
+  const std::vector<std::string> common = {"--data-dir", data, "--ctx", "16384", "--kv", "dense", "--json",
                                            "--threads", "2"};
   std::vector<std::string> run = {"run", "--repo", repo, "-m", TinyModelPath(), "--session", "cli",
                                   "--tool-choice", "required", "--max-steps", "2", "-p", "look around"};

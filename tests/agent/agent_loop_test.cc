@@ -88,9 +88,12 @@ TEST_CASE("malformed calls, failing tools and unknown tools go back to the model
                                         Call("launch_rockets", R"({"count": 3})"),
                                         "<tool_call>{\"name\": \"read_file\"",
                                         Call("read_file", R"({"path": "a.txt"})"), "All done."});
-  auto agent = Unwrap(agent::Agent::Start(Options(h, picker)));
+  agent::AgentOptions o = Options(h, picker);
+  o.context = MakeContext(h.model, 16384);  // six steps with every tool's schema
+  auto agent = Unwrap(agent::Agent::Start(std::move(o)));
   agent->Submit(agent::Op::User("read a.txt"));
   std::vector<Event> events = PumpTurn(agent.get());
+  for (const auto& e : OfKind(events, Event::Kind::kError)) UNSCOPED_INFO(e.data.dump());
   CHECK(events.back().data["reason"] == "done");
   CHECK(events.back().data["steps"] == 6);
   const auto calls = OfKind(events, Event::Kind::kToolCall);

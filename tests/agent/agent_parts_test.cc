@@ -128,3 +128,25 @@ TEST_CASE("a damaged event log gives a clear error, never an exception", "[agent
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("the files a session's calls name bias the code map, most recent first", "[agent]") {
+  agent::Conversation conv;
+  auto call = [&](const std::string& id, const nlohmann::json& args) {
+    REQUIRE(conv.Apply(agent::kEvToolCall, {{"id", id}, {"name", "read_file"}, {"arguments", args}}).ok());
+  };
+  call("c1", {{"path", "a.cc"}});
+  call("c2", {{"path", "b.py"}});
+  call("c3", {{"pattern", "x"}});  // no path
+  call("c4", nlohmann::json::array());  // malformed arguments are not an error here
+  call("c5", {{"path", "a.cc"}});
+  CHECK(conv.touched_files() == std::vector<std::string>{"a.cc", "b.py"});
+  for (size_t i = 0; i < agent::Conversation::kMaxTouchedFiles + 5; ++i) {
+    call("d" + std::to_string(i), {{"path", "f" + std::to_string(i)}});
+  }
+  CHECK(conv.touched_files().size() == agent::Conversation::kMaxTouchedFiles);
+  CHECK(conv.touched_files().front() == "f" + std::to_string(agent::Conversation::kMaxTouchedFiles + 4));
+}
+
+}  // namespace

@@ -208,6 +208,64 @@ TEST_CASE("undo returns to the state before the last message, and a resume repla
 
 namespace {
 
+TEST_CASE("rewind N returns conversation, KV cache and files to before message N", "[agent]") {
+  Harness h = MakeHarness({{"a.txt", "v0\n"}});
+  const auto init = testing::RunCommand({"/usr/bin/git", "init", "-q", h.repo});
+  if (init.exit_code != 0) {
+    WARN("SKIPPED: git init failed: " << init.err);
+    return;
+  }
+  // Each of three turns writes a.txt once, then answers.
+  std::vector<std::string> script;
+  for (int v = 1; v <= 3; ++v) {
+    script.push_back(Call("write_file", R"({"path": "a.txt", "content": "v)" + std::to_string(v) + R"(\n"})"));
+    script.push_back("ok.");
+  }
+  agent::AgentOptions o = Options(h, std::make_shared<ScriptedPicker>(h.model, script));
+  o.session_name = "rewind";
+  auto agent = Unwrap(agent::Agent::Start(std::move(o)));
+  std::vector<int64_t> n_after;  // tokens after each turn
+  for (int t = 1; t <= 3; ++t) {
+    agent->Submit(agent::Op::User("turn " + std::to_string(t)));
+    const auto events = PumpTurn(agent.get());
+    REQUIRE(events.back().data["reason"] == "done");
+    n_after.push_back(OfKind(events, Event::Kind::kCheckpoint).back().data["n_past"]);
+  }
+  auto read = [&] {
+    std::ifstream in(h.repo + "/a.txt");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  CHECK(read() == "v3\n");
+
+  agent->Submit(agent::Op::Rewind(4));  // there is no 4th message
+  auto refused = NextOfKind(agent.get(), {Event::Kind::kUndone, Event::Kind::kError});
+  REQUIRE(refused);
+  CHECK(refused->kind == Event::Kind::kError);
+  CHECK(read() == "v3\n");
+
+  agent->Submit(agent::Op::Rewind(2));
+  auto rewound = NextOfKind(agent.get(), {Event::Kind::kUndone, Event::Kind::kError});
+  REQUIRE(rewound);
+  INFO(rewound->data.dump());
+  REQUIRE(rewound->kind == Event::Kind::kUndone);
+  CHECK(rewound->data["n_past"].get<int64_t>() == n_after[0]);
+  CHECK(read() == "v1\n");
+  const std::string id = agent->session_id();
+  Close(std::move(agent));
+
+  // A resume replays the rewind: the session holds turn 1 only.
+  CHECK(Unwrap(h.store->Find(id)).n_tokens == n_after[0]);
+  agent::AgentOptions r = Options(h, std::make_shared<ScriptedPicker>(h.model, std::vector<std::string>{"ok."}));
+  r.resume = id;
+  auto resumed = Unwrap(agent::Agent::Start(std::move(r)));
+  auto started = NextOfKind(resumed.get(), {Event::Kind::kSessionStarted});
+  REQUIRE(started);
+  CHECK(started->data["restored_tokens"].get<int64_t>() == n_after[0]);
+  Close(std::move(resumed));
+}
+
 TEST_CASE("file checkpoints: undo puts back the files the turn changed, and rm removes the refs", "[agent]") {
   Harness h = MakeHarness({{"a.txt", "alpha\n"}, {"keep.txt", "keep\n"}});
   const auto init = testing::RunCommand({"/usr/bin/git", "init", "-q", h.repo});
@@ -249,11 +307,29 @@ TEST_CASE("file checkpoints: undo puts back the files the turn changed, and rm r
   CHECK(read("keep.txt") == "keep\n");
   Close(std::move(agent));
 
+  // gc keeps the refs of a session that still exists...
+  const auto keep = testing::RunLonghaul({"sessions", "gc", "--data-dir", h.data_dir, "--json"});
+  INFO(keep.err);
+  REQUIRE(keep.exit_code == 0);
+  CHECK(nlohmann::json::parse(keep.out)["file_checkpoint_refs_removed"] == 0);
+  CHECK(Unwrap(tools::git::ListCheckpoints(h.repo, id)).size() == 3);
+
   const auto rm = testing::RunLonghaul({"sessions", "rm", "files", "--data-dir", h.data_dir, "--json"});
   INFO(rm.err);
   REQUIRE(rm.exit_code == 0);
   CHECK(nlohmann::json::parse(rm.out)["file_checkpoint_refs_removed"] == 3);
   CHECK(Unwrap(tools::git::ListCheckpoints(h.repo, id)).empty());
+
+  // ...and removes those of one the store no longer knows (what `rm`
+  // could not reach), from the repositories it is told about.
+  Unwrap(tools::git::Snapshot(h.repo, "ghost-session", 1));
+  Unwrap(tools::git::Snapshot(h.repo, "ghost-session", 2));
+  CHECK(Unwrap(tools::git::ListCheckpointSessions(h.repo)) == std::vector<std::string>{"ghost-session"});
+  const auto gc = testing::RunLonghaul({"sessions", "gc", "--data-dir", h.data_dir, "--repo", h.repo, "--json"});
+  INFO(gc.err);
+  REQUIRE(gc.exit_code == 0);
+  CHECK(nlohmann::json::parse(gc.out)["file_checkpoint_refs_removed"] == 2);
+  CHECK(Unwrap(tools::git::ListCheckpointSessions(h.repo)).empty());
 }
 
 }  // namespace

@@ -102,6 +102,12 @@ base::Status FakeKv::Restore(std::string_view live, const engine::KvBlockFetcher
         return view.status();
       }
       const std::string_view hot = view->hot;
+      // The fake checks eagerly what the tiered cache checks on first use.
+      if (view->hot_crc && base::Crc32c(hot.data(), hot.size()) != *view->hot_crc) {
+        n_past_ = 0;
+        return base::Corruption("fake block (layer " + std::to_string(layer) + ", block " + std::to_string(i) +
+                                "): its hot part fails its CRC32C");
+      }
       if (hot.size() != kFakeHotBytes || hot.size() + view->cold.size() != o_.block_bytes ||
           Get64(hot, 8) != static_cast<uint64_t>(layer) || Get64(hot, 16) != static_cast<uint64_t>(i)) {
         n_past_ = 0;

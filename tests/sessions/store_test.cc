@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "base/fault_filesystem.h"
+#include "sessions/blocks/block_key.h"
+#include "sessions/checkpoint/block_runs.h"
 #include "sessions/db/sqlite.h"
 #include "tests/sessions/session_fixture.h"
 
@@ -459,4 +461,65 @@ TEST_CASE("A resume survives gc compacting its blocks mid-restore", "[sessions][
   CHECK(compacted == 1);
   CHECK(r.history == Tokens(0, 16));
   CHECK(k.Digest() == digest_at_first);
+}
+
+TEST_CASE("Checkpoints of a version-2 store resume after the migration to runs", "[sessions][db]") {
+  StoreFixture f;
+  FakeKv kv;
+  std::vector<int32_t> history = Tokens(0, 100);
+  kv.Eval(history);
+  {
+    auto store = f.Open();
+    auto writer = Unwrap(store->CreateFor(kv, {.name = "old"}));
+    Unwrap(writer->CheckpointFrom(kv, history, Sampler(7)));
+  }
+  {
+    // Rewrite the store as version 2 kept it: one checkpoint_blocks row
+    // per mapping, no runs table.
+    auto db = Unwrap(sessions::db::Db::Open(f.dir + "/sessions.db", 1000));
+    struct Mapping {
+      int64_t checkpoint, layer, index;
+      sessions::blocks::BlockKey key;
+    };
+    std::vector<Mapping> mappings;
+    {
+      auto runs = Unwrap(db->Prepare("SELECT checkpoint_id, layer, first_idx, entries FROM checkpoint_block_runs"));
+      while (Unwrap(runs.Step())) {
+        std::vector<sessions::checkpoint::RunEntry> entries;
+        REQUIRE(sessions::checkpoint::DecodeRunEntries(runs.Blob(3), &entries));
+        for (size_t i = 0; i < entries.size(); ++i) {
+          mappings.push_back({runs.Int(0), runs.Int(1), runs.Int(2) + static_cast<int64_t>(i), entries[i].key});
+        }
+      }
+    }
+    auto ins = Unwrap(db->Prepare("INSERT INTO checkpoint_blocks(checkpoint_id, layer, idx, block_key) VALUES(?1, ?2, ?3, ?4)"));
+    int64_t rows = 0;
+    for (const Mapping& m : mappings) {
+      ins.Reset();
+      ins.Bind(1, m.checkpoint).Bind(2, m.layer).Bind(3, m.index).BindBlob(4, sessions::blocks::KeyToBytes(m.key));
+      RequireOk(ins.Run());
+      ++rows;
+    }
+    CHECK(rows == 12 + 11 + 12);
+    RequireOk(db->Exec("DROP TABLE checkpoint_block_runs; PRAGMA user_version = 2;"));
+  }
+  auto store = f.Open();  // migrates to version 3
+  auto writer = Unwrap(store->OpenWriter("old"));
+  FakeKv resumed;
+  CHECK(Unwrap(writer->RestoreInto(&resumed)).history == history);
+  CHECK(resumed.Digest() == kv.Digest());
+  // A new checkpoint on top writes runs; the chain mixes both kinds.
+  auto more = Tokens(100, 60);
+  kv.Eval(more);
+  resumed.Eval(more);
+  Append(&history, more);
+  Unwrap(writer->CheckpointFrom(resumed, history, Sampler(8)));
+  FakeKv reader;
+  CHECK(Unwrap(store->LoadInto("old", &reader)).history == history);
+  CHECK(reader.Digest() == kv.Digest());
+  // gc keeps every block either kind maps.
+  Unwrap(store->Gc());
+  FakeKv after_gc;
+  CHECK(Unwrap(store->LoadInto("old", &after_gc)).history == history);
+  CHECK(after_gc.Digest() == kv.Digest());
 }

@@ -4,12 +4,12 @@
 
 #include "tools/tool.h"
 
-TEST_CASE("BuiltinTools: all twelve, sorted by name", "[tools][schema]") {
+TEST_CASE("BuiltinTools: all fifteen, sorted by name", "[tools][schema]") {
   std::vector<std::string> names;
   for (const auto& t : tools::BuiltinTools()) names.push_back(t->name());
-  CHECK(names == std::vector<std::string>{"edit_file", "git_diff", "git_log", "git_show", "git_status", "glob",
-                                          "grep", "list_dir", "read_file", "read_output", "run_command",
-                                          "write_file"});
+  CHECK(names == std::vector<std::string>{"code_map", "edit_file", "find_symbol", "git_diff", "git_log", "git_show",
+                                          "git_status", "glob", "grep", "list_dir", "outline_file", "read_file",
+                                          "read_output", "run_command", "write_file"});
 }
 
 TEST_CASE("BuiltinTools: schemas are closed JSON objects with described properties", "[tools][schema]") {
@@ -35,8 +35,9 @@ TEST_CASE("BuiltinTools: schemas are closed JSON objects with described properti
 }
 
 TEST_CASE("BuiltinTools: only the tools that change nothing say so", "[tools][schema]") {
-  const std::set<std::string> read_only = {"git_diff", "git_log",  "git_show",  "git_status", "glob",
-                                           "grep",     "list_dir", "read_file", "read_output"};
+  const std::set<std::string> read_only = {"code_map", "find_symbol", "git_diff",     "git_log",   "git_show",
+                                           "git_status", "glob",      "grep",         "list_dir",  "outline_file",
+                                           "read_file", "read_output"};
   for (const auto& t : tools::BuiltinTools()) {
     INFO(t->name());
     CHECK(t->is_mutating() == (read_only.count(t->name()) == 0));

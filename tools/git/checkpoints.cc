@@ -4,6 +4,7 @@
 #include <charconv>
 #include <filesystem>
 #include <optional>
+#include <set>
 
 #include "tools/git/git_repo.h"
 #include "tools/git/worktree_index.h"
@@ -168,6 +169,26 @@ base::Result<std::vector<Checkpoint>> ListCheckpoints(const std::string& repo_ro
   RETURN_IF_ERROR(CheckSessionId(session_id));
   ASSIGN_OR_RETURN(GitRepo repo, GitRepo::Open(repo_root));
   return ReadCheckpoints(repo, session_id);
+}
+
+base::Result<std::vector<std::string>> ListCheckpointSessions(const std::string& repo_root) {
+  ASSIGN_OR_RETURN(GitRepo repo, GitRepo::Open(repo_root));
+  git_reference_iterator* raw = nullptr;
+  const std::string glob = std::string(kNamespace) + "*";
+  GIT_RETURN_IF_ERROR("cannot list checkpoints", git_reference_iterator_glob_new(&raw, repo.get(), glob.c_str()));
+  Handle<git_reference_iterator, git_reference_iterator_free> it(raw);
+  std::set<std::string> sessions;
+  const char* name = nullptr;
+  int rc = 0;
+  while ((rc = git_reference_next_name(&name, it.get())) == 0) {
+    const std::string_view rest = std::string_view(name).substr(kNamespace.size());
+    const size_t slash = rest.find('/');
+    if (slash == std::string_view::npos || slash == 0) continue;
+    const std::string id(rest.substr(0, slash));
+    if (CheckSessionId(id).ok()) sessions.insert(id);
+  }
+  if (rc != GIT_ITEROVER) return GitError("cannot list checkpoints", rc);
+  return std::vector<std::string>(sessions.begin(), sessions.end());
 }
 
 base::Result<size_t> RemoveCheckpoints(const std::string& repo_root, const std::string& session_id) {

@@ -60,6 +60,10 @@ base::Status Restore(const std::string& repo_root, const std::string& session_id
 // The session's checkpoints, by step (changed is always false here).
 base::Result<std::vector<Checkpoint>> ListCheckpoints(const std::string& repo_root, const std::string& session_id);
 
+// Ids of the sessions that have checkpoints in this repository, sorted.
+// `sessions gc` removes those whose session is gone.
+base::Result<std::vector<std::string>> ListCheckpointSessions(const std::string& repo_root);
+
 // Deletes the session's refs and private index; returns how many refs went.
 base::Result<size_t> RemoveCheckpoints(const std::string& repo_root, const std::string& session_id);
 

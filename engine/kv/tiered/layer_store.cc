@@ -67,6 +67,7 @@ void LayerStore::EnsureRing(int64_t needed) {
 }
 
 base::Status LayerStore::Append(const KvChunk& c) {
+  EnsureIndex();
   if (c.first_pos != n_) {
     return base::FailedPrecondition("tiered KV cache layer " + std::to_string(geo_.layer) + " holds " +
                                     std::to_string(n_) + " positions; it appends only, got first_pos " +
@@ -191,6 +192,7 @@ void LayerStore::ReadCold(int g, int64_t pos, float* k_post, float* k_pre, float
 }
 
 void LayerStore::Truncate(int64_t n) {
+  EnsureIndex();
   n = std::max<int64_t>(0, n);
   if (n >= n_) return;
   const TieredParams& p = geo_.params;
@@ -257,6 +259,11 @@ LayerBytes LayerStore::bytes() const {
     b.index += h.env.size() + h.meta.size() * sizeof(UnitMeta);
     b.summary += (h.sum_k.size() + h.sum_v.size()) * 2;
   }
+  // Blocks whose index rows are still pending count as loaded: bytes()
+  // describes the cache, not how far EnsureIndex has got.
+  const size_t pending_units = pending_hot_.size() * static_cast<size_t>(units_per_block_) * heads_.size();
+  b.index += pending_units * (static_cast<size_t>(env_bytes()) + sizeof(UnitMeta));
+  if (geo_.params.summary > 0) b.summary += pending_hot_.size() * heads_.size() * static_cast<size_t>(geo_.head_dim) * 4;
   b.cold = block_payload_.size() * block_payload_bytes();
   return b;
 }

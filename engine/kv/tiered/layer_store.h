@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -104,12 +105,19 @@ class LayerStore {
   void ExportLive(StateWriter* w) const;
   // Restores an empty store: the live state first (it sets n_positions),
   // then closed blocks 0, 1, ... n_positions / block - 1 in order, in the
-  // format of block_format.h. The hot part is copied; the cold payload is
-  // used in place while block.keep_alive holds it (copied, and checked
-  // now, when there is none). Any mismatch with this store's geometry is a
-  // Corruption; call Clear() after a failure.
+  // format of block_format.h. While block.keep_alive holds the bytes,
+  // neither part is read here: the hot part goes into the index at
+  // EnsureIndex, the cold payload is checked on first read. Without
+  // keep_alive both are checked and copied now. A block of the wrong size
+  // or order is a Corruption; call Clear() after a failure.
   base::Status RestoreLive(StateReader* r);
   base::Status RestoreBlock(int64_t index, const KvBlockView& block);
+  // Moves the hot parts of blocks restored in place into the index,
+  // checking each one's CRC and header; a block that fails reads as zeros
+  // and sets fault(). The owner calls it before anything that reads or
+  // grows the index (Append and Truncate call it themselves); until then
+  // env(), meta() and the summaries cover only blocks loaded so far.
+  void EnsureIndex();
   // Forgets everything (positions, blocks, faults), keeping allocations.
   void Clear();
   // The first cold payload that failed its check, if any (sticky until
@@ -132,6 +140,11 @@ class LayerStore {
   static constexpr uint8_t kColdPending = 1;  // restored in place, not yet checked
   static constexpr uint8_t kColdBad = 2;      // failed its check
 
+  struct PendingHot {
+    std::string_view hot;  // kept alive by keep_alive_
+    std::optional<uint32_t> crc;
+  };
+  base::Status LoadHot(int64_t index, const PendingHot& block);
   void EnsureRing(int64_t needed);
   void CloseBlock();
   uint8_t* SlotForBlock(int64_t b);
@@ -154,6 +167,9 @@ class LayerStore {
   std::unique_ptr<uint32_t[]> cold_crc_;
   std::unique_ptr<uint8_t[]> zero_block_;  // what a bad payload reads as
   std::vector<std::shared_ptr<const void>> keep_alive_;  // owners of in-place payloads
+  // Hot parts of blocks [n_closed_blocks() - size, n_closed_blocks()) not
+  // yet in the index (restored in place, EnsureIndex pending).
+  std::vector<PendingHot> pending_hot_;
   mutable std::mutex fault_mu_;
   mutable base::Status fault_;
   std::vector<std::unique_ptr<uint8_t[]>> slabs_;  // null until a block needs it

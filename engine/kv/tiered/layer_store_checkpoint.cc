@@ -1,6 +1,7 @@
 // LayerStore's checkpoint half: the live state (position, ring, sinks, open
 // block) and the import of closed blocks written by ExportClosedBlock.
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "base/hash.h"
@@ -90,65 +91,127 @@ base::Status LayerStore::RestoreLive(StateReader* r) {
   }
   n_ = n;
   ring_lo_ = ring_lo;
+  // RestoreBlock appends n / block blocks next: grow each table once.
+  const size_t blocks = static_cast<size_t>(n / p.block);
+  const size_t units = blocks * static_cast<size_t>(units_per_block_);
+  for (Head& h : heads_) {
+    h.meta.reserve(units);
+    h.env.reserve(units * static_cast<size_t>(env_bytes()));
+    if (p.summary > 0) {
+      h.sum_k.reserve(blocks * static_cast<size_t>(d));
+      h.sum_v.reserve(blocks * static_cast<size_t>(d));
+    }
+  }
+  block_payload_.reserve(blocks);
   return base::Status::Ok();
 }
 
 base::Status LayerStore::RestoreBlock(int64_t index, const KvBlockView& block) {
   const TieredParams& p = geo_.params;
-  const int d = geo_.head_dim;
-  const std::string where = "KV block (layer " + std::to_string(geo_.layer) + ", block " + std::to_string(index) + ")";
+  // Built only on failure: a million-token restore calls this per block.
+  const auto where = [&] {
+    return "KV block (layer " + std::to_string(geo_.layer) + ", block " + std::to_string(index) + ")";
+  };
   if (index != n_closed_blocks() || (index + 1) * p.block > n_) {
-    return base::Corruption(where + ": out of order or beyond the live state's " + std::to_string(n_) + " positions");
+    return base::Corruption(where() + ": out of order or beyond the live state's " + std::to_string(n_) + " positions");
   }
-  const std::span<const uint8_t> hot(reinterpret_cast<const uint8_t*>(block.hot.data()), block.hot.size());
-  auto parsed = ParseClosedBlock(hot, block.cold.size());
-  if (!parsed.ok()) return parsed.status().WithContext(where);
-  const ClosedBlockHeader& h = *parsed;
-  const bool matches = h.layer == geo_.layer && h.head_dim == d && h.first_pos == index * p.block &&
-                       h.tokens == p.block && h.unit == p.unit && h.n_head_kv == geo_.n_head_kv && h.bits == p.bits &&
-                       h.index_bits == p.index_bits && h.has_summary == (p.summary > 0);
-  if (!matches) return base::Corruption(where + ": its header does not match this layer's geometry and policy");
-  const uint8_t* rd = hot.data() + kBlockHeaderBytes;
-  const int eb = env_bytes();
-  for (Head& head : heads_) {
-    const size_t env0 = head.env.size();
-    head.env.resize(env0 + Sz(units_per_block_, eb));
-    for (int u = 0; u < units_per_block_; ++u) {
-      UnitMeta m;
-      std::memcpy(&m, rd, sizeof m);
-      head.meta.push_back(m);
-      std::memcpy(&head.env[env0 + Sz(u, eb)], rd + sizeof m, static_cast<size_t>(eb));
-      rd += sizeof m + static_cast<size_t>(eb);
-    }
-  }
-  if (p.summary > 0) {
-    for (Head& head : heads_) {
-      const size_t at = head.sum_k.size();
-      head.sum_k.resize(at + static_cast<size_t>(d));
-      head.sum_v.resize(at + static_cast<size_t>(d));
-      std::memcpy(&head.sum_k[at], rd, Sz(d, 2));
-      std::memcpy(&head.sum_v[at], rd + Sz(d, 2), Sz(d, 2));
-      rd += Sz(d, 4);
-    }
+  if (block.hot.size() != ClosedBlockHotBytes(*this) || block.cold.size() != block_payload_bytes()) {
+    return base::Corruption(where() + ": " + std::to_string(block.hot.size()) + " + " +
+                            std::to_string(block.cold.size()) + " bytes, this layer's blocks have " +
+                            std::to_string(ClosedBlockHotBytes(*this)) + " + " +
+                            std::to_string(block_payload_bytes()));
   }
   const size_t i = static_cast<size_t>(index);
   if (block.keep_alive == nullptr) {
-    // Nobody keeps the bytes: copy them now, and check them while they
-    // are in cache anyway.
+    // Nobody keeps the bytes: use them now, in order after any deferred
+    // blocks, and check the cold part while it is in cache anyway.
+    EnsureIndex();
+    RETURN_IF_ERROR(LoadHot(index, {block.hot, block.hot_crc}).WithContext(where()));
     if (base::Crc32c(block.cold.data(), block.cold.size()) != block.cold_crc) {
-      return base::Corruption(where + ": its cold payload fails its CRC32C; the bytes were not used");
+      return base::Corruption(where() + ": its cold payload fails its CRC32C; the bytes were not used");
     }
     uint8_t* slot = SlotForBlock(index);
     std::memcpy(slot, block.cold.data(), block.cold.size());
     block_payload_.push_back(slot);
     return base::Status::Ok();
   }
-  // In place: checked on first read (cold_block), so a resume costs the
-  // hot set, not every payload.
+  // In place, both parts: the hot part is checked and copied into the index
+  // on the layer's first use (EnsureIndex), the cold part on first read
+  // (cold_block), so a resume costs neither.
   if (keep_alive_.empty() || keep_alive_.back() != block.keep_alive) keep_alive_.push_back(block.keep_alive);
+  pending_hot_.push_back({block.hot, block.hot_crc});
   cold_crc_[i] = block.cold_crc;
   cold_state_[i].store(kColdPending, std::memory_order_release);
   block_payload_.push_back(reinterpret_cast<const uint8_t*>(block.cold.data()));
+  return base::Status::Ok();
+}
+
+void LayerStore::EnsureIndex() {
+  if (pending_hot_.empty()) return;
+  const int64_t first = n_closed_blocks() - static_cast<int64_t>(pending_hot_.size());
+  for (size_t k = 0; k < pending_hot_.size(); ++k) {
+    const int64_t index = first + static_cast<int64_t>(k);
+    base::Status s = LoadHot(index, pending_hot_[k]);
+    if (s.ok()) continue;
+    // The block's units stay zero (LoadHot grew the tables first), and
+    // fault() fails the Eval that asked for them.
+    std::lock_guard<std::mutex> lock(fault_mu_);
+    if (fault_.ok()) {
+      fault_ = s.WithContext("KV block (layer " + std::to_string(geo_.layer) + ", block " + std::to_string(index) +
+                             ") of the restored checkpoint; its bytes were not used");
+    }
+  }
+  pending_hot_.clear();
+}
+
+// Appends block `index`'s units (and summary rows) to the index from its
+// hot part. The tables grow first, so a failure leaves zeros, not a gap.
+base::Status LayerStore::LoadHot(int64_t index, const PendingHot& block) {
+  const TieredParams& p = geo_.params;
+  const int d = geo_.head_dim;
+  const int eb = env_bytes();
+  const size_t unit0 = static_cast<size_t>(index) * static_cast<size_t>(units_per_block_);
+  for (Head& head : heads_) {
+    head.env.resize(head.env.size() + Sz(units_per_block_, eb));
+    head.meta.resize(head.meta.size() + static_cast<size_t>(units_per_block_));
+    if (p.summary > 0) {
+      head.sum_k.resize(head.sum_k.size() + static_cast<size_t>(d));
+      head.sum_v.resize(head.sum_v.size() + static_cast<size_t>(d));
+    }
+  }
+  if (block.crc) {
+    const uint32_t crc = base::Crc32c(block.hot.data(), block.hot.size());
+    if (crc != *block.crc) {
+      char hex[40];
+      std::snprintf(hex, sizeof hex, "%08x, bytes give %08x", *block.crc, crc);
+      return base::Corruption(std::string("its hot part fails its CRC32C (checkpoint says ") + hex + ")");
+    }
+  }
+  const std::span<const uint8_t> hot(reinterpret_cast<const uint8_t*>(block.hot.data()), block.hot.size());
+  auto parsed = ParseClosedBlock(hot, block_payload_bytes());
+  if (!parsed.ok()) return parsed.status();
+  const ClosedBlockHeader& h = *parsed;
+  const bool matches = h.layer == geo_.layer && h.head_dim == d && h.first_pos == index * p.block &&
+                       h.tokens == p.block && h.unit == p.unit && h.n_head_kv == geo_.n_head_kv && h.bits == p.bits &&
+                       h.index_bits == p.index_bits && h.has_summary == (p.summary > 0);
+  if (!matches) return base::Corruption("its header does not match this layer's geometry and policy");
+  const uint8_t* rd = hot.data() + kBlockHeaderBytes;
+  for (Head& head : heads_) {
+    for (int u = 0; u < units_per_block_; ++u) {
+      const size_t unit = unit0 + static_cast<size_t>(u);
+      std::memcpy(&head.meta[unit], rd, sizeof(UnitMeta));
+      std::memcpy(&head.env[unit * static_cast<size_t>(eb)], rd + sizeof(UnitMeta), static_cast<size_t>(eb));
+      rd += sizeof(UnitMeta) + static_cast<size_t>(eb);
+    }
+  }
+  if (p.summary > 0) {
+    const size_t at = static_cast<size_t>(index) * static_cast<size_t>(d);
+    for (Head& head : heads_) {
+      std::memcpy(&head.sum_k[at], rd, Sz(d, 2));
+      std::memcpy(&head.sum_v[at], rd + Sz(d, 2), Sz(d, 2));
+      rd += Sz(d, 4);
+    }
+  }
   return base::Status::Ok();
 }
 
@@ -160,6 +223,7 @@ void LayerStore::Clear() {
     h.sum_v.clear();
   }
   block_payload_.clear();
+  pending_hot_.clear();
   keep_alive_.clear();
   {
     std::lock_guard<std::mutex> lock(fault_mu_);

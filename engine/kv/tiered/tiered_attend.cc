@@ -23,6 +23,7 @@ std::pair<int64_t, int64_t> FarRows(int64_t u, int unit, int64_t n_sink, int64_t
 
 void TieredCache::Attend(const AttentionBatch& b, base::ThreadPool* pool) {
   if (b.layer < 0 || b.layer >= config_.n_layer || b.n_tokens <= 0) return;
+  layers_[static_cast<size_t>(b.layer)]->EnsureIndex();
   const LayerStore& L = *layers_[static_cast<size_t>(b.layer)];
   if (b.first_pos < 0 || b.first_pos + b.n_tokens > L.n_positions()) {
     // The batch's keys were never stored: a caller bug. Answer zeros rather

@@ -24,10 +24,13 @@
 // format). The live state is LayerStore's sinks + ring + staging +
 // n_positions: O(n_sink + window) per layer and KV head.
 //
-// Threading: one thread calls Store/Attend/Truncate; Attend fans out over
-// the pool (KV heads x units for scoring and gathering, tokens x query
-// heads for the softmax). Attend does not allocate once warmed up at the
-// largest chunk.
+// Threading: one thread calls Store/Attend/Truncate/ExportBlock/Restore;
+// Attend fans out over the pool (KV heads x units for scoring and
+// gathering, tokens x query heads for the softmax). Attend does not
+// allocate once warmed up at the largest chunk. After a Restore, a layer's
+// selection index is read from the restored bytes on its first Store,
+// Attend, Truncate or ExportBlock (LayerStore::EnsureIndex), so a resume
+// costs the live state, not every block.
 #pragma once
 
 #include <cstdint>

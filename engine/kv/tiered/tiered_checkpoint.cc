@@ -19,6 +19,9 @@ int64_t TieredCache::n_closed_blocks(int layer) const {
 }
 
 void TieredCache::ExportBlock(int layer, int64_t index, KvBlock* out) const {
+  // Const to callers, but the owner's call (tiered_cache.h's threading
+  // contract): it may finish a restore's deferred index first.
+  layers_[static_cast<size_t>(layer)]->EnsureIndex();
   ExportClosedBlock(*layers_[static_cast<size_t>(layer)], index, out);
 }
 
