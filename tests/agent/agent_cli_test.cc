@@ -86,3 +86,28 @@ TEST_CASE("run and resume refuse bad input with a clear message", "[agent][cli]"
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("bench tools times the code map cold, warm and after one edit", "[agent][cli][bench]") {
+  const std::string repo = MakeRepo({{"a.py", "def alpha():\n    return beta()\n"}, {"b.py", "def beta():\n    return 1\n"}});
+  const auto r = testing::RunLonghaul(
+      {"bench", "tools", "--repo", repo, "--reps", "1", "--generated-files", "30", "--max-tokens", "512"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto out = nlohmann::json::parse(r.out);
+  CHECK(out["repo"]["cold"]["parsed"] == 2);
+  CHECK(out["repo"]["warm"]["parsed"] == 0);
+  CHECK(out["repo"]["warm"]["reused"] == 2);
+  CHECK(out["generated"]["cold"]["files"] == 30);
+  CHECK(out["generated"]["edit_one_file"]["parsed"] == 1);
+  CHECK(out["generated"]["edit_one_file"]["reused"] == 29);
+  CHECK(out["generated"]["cold"]["map_tokens"].get<int64_t>() <= 512);
+  CHECK(out["generated"]["cold_ms"].get<double>() > 0);
+
+  const auto bad = testing::RunLonghaul({"bench", "tools", "--repo", repo + "/nope"});
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("not a directory") != std::string::npos);
+}
+
+}  // namespace
