@@ -52,11 +52,32 @@ void PluginRepo::Configure(const nlohmann::json& plugins) const {
   Write(".longhaul/plugins.json", nlohmann::json{{"plugins", plugins}}.dump(2));
 }
 
+namespace {
+
+// Where Peer and Example find their files: a copy inside the latest
+// PluginRepo. The sandbox gives plugins a private /tmp, so a source tree
+// checked out under /tmp would be invisible to them; the repository is
+// always mounted.
+std::string g_staged_root;
+
+void Stage(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  std::filesystem::create_directories(to, ec);
+  std::filesystem::copy(from, to, std::filesystem::copy_options::recursive, ec);
+  INFO("staging " << from << " into " << to << ": " << ec.message());
+  REQUIRE_FALSE(ec);
+}
+
+}  // namespace
+
 PluginRepo MakePluginRepo() {
   char real[PATH_MAX];
   std::string dir = testing::MakeTempDir("longhaul-plugins");
   PluginRepo repo;
   repo.root = ::realpath(dir.c_str(), real) != nullptr ? std::string(real) : dir;
+  Stage(std::string(LONGHAUL_SOURCE_DIR) + "/tests/tools/mcp/peers", repo.root + "/.test-peers");
+  Stage(std::string(LONGHAUL_SOURCE_DIR) + "/examples/plugins", repo.root + "/.test-examples");
+  g_staged_root = repo.root;
   return repo;
 }
 
@@ -80,8 +101,15 @@ tools::ToolContext Context(const PluginRepo& repo) {
   return context;
 }
 
-std::string Peer(const std::string& name) { return std::string(LONGHAUL_SOURCE_DIR) + "/tests/tools/mcp/peers/" + name; }
-std::string Example(const std::string& name) { return std::string(LONGHAUL_SOURCE_DIR) + "/examples/plugins/" + name; }
+std::string Peer(const std::string& name) {
+  REQUIRE_FALSE(g_staged_root.empty());  // make a PluginRepo first
+  return g_staged_root + "/.test-peers/" + name;
+}
+
+std::string Example(const std::string& name) {
+  REQUIRE_FALSE(g_staged_root.empty());
+  return g_staged_root + "/.test-examples/" + name;
+}
 
 bool HostHas(const std::string& program) {
   return std::system(("command -v '" + program + "' >/dev/null 2>&1").c_str()) == 0;

@@ -13,7 +13,7 @@
 namespace mcp_testing {
 
 // A fresh canonical directory; its .longhaul/plugins.json is what
-// LoadPlugins reads.
+// LoadPlugins reads. It holds copies of the test peers and examples.
 struct PluginRepo {
   std::string root;
   void Write(const std::string& relative, const std::string& content) const;
@@ -29,9 +29,10 @@ PluginRepo MakePluginRepo();
 tools::PluginOptions Options(const PluginRepo& repo);
 tools::ToolContext Context(const PluginRepo& repo);
 
-// tests/tools/mcp/peers/NAME in the source tree.
+// tests/tools/mcp/peers/NAME and examples/plugins/NAME, as copied into the
+// most recently made PluginRepo (the sandbox hides a source tree under
+// /tmp from plugins; the repository is always visible). Make the repo first.
 std::string Peer(const std::string& name);
-// examples/plugins/NAME in the source tree.
 std::string Example(const std::string& name);
 // The entry point of an npm peer (e.g. "server-everything"), when
 // scripts/fetch-npm-peers.sh installed it and node is on PATH.
