@@ -113,9 +113,10 @@ TEST_CASE("manifest plugin: the example, configured from the user's file", "[too
   // The repository declares the plugin with a broken path; the user's
   // entry of the same name wins.
   repo.Configure({{"words", {{"manifest", "nowhere/manifest.json"}}}});
+  // The copy inside the repository: only that one the sandbox shows.
+  const std::string manifest = mcp_testing::Example("word-stats/manifest.json");
   auto user_dir = mcp_testing::MakePluginRepo();
-  user_dir.Write("plugins.json", nlohmann::json{{"plugins", {{"words", {{"manifest",
-      mcp_testing::Example("word-stats/manifest.json")}}}}}}.dump());
+  user_dir.Write("plugins.json", nlohmann::json{{"plugins", {{"words", {{"manifest", manifest}}}}}}.dump());
   tools::PluginOptions options = mcp_testing::Options(repo);
   options.user_config_path = user_dir.root + "/plugins.json";
   auto loaded = tools::LoadPlugins(options);
