@@ -1,8 +1,12 @@
-// `longhaul undo SESSION [--to STEP] [--list]`: put the repository's files
+// `longhaul undo [SESSION | --session ID] [--to STEP] [--list]` (default:
+// the latest session of the current directory): put the repository's files
 // back as they were at one of the session's file checkpoints (by default
 // the one before the latest). The conversation is untouched: /undo in the
 // REPL undoes both; `sessions fork --at` branches the conversation.
 #include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -14,18 +18,37 @@ namespace cli {
 namespace {
 
 struct UndoFlags {
-  std::string session;
+  std::string session;  // positional or --session; empty: the latest session of this directory
   std::string data_dir;
   int64_t to = -1;  // -1: the checkpoint before the latest
   bool list = false;
   bool json = false;
 };
 
+// The most recently updated session whose repository is the current
+// directory (or contains it).
+base::Result<sessions::SessionInfo> LatestSessionHere(sessions::Store* store) {
+  std::error_code ec;
+  const std::string here = std::filesystem::weakly_canonical(std::filesystem::current_path(ec), ec).string();
+  ASSIGN_OR_RETURN(std::vector<sessions::SessionInfo> all, store->List());
+  const sessions::SessionInfo* best = nullptr;
+  for (const auto& s : all) {
+    if (s.repo.empty()) continue;
+    const std::string repo = std::filesystem::weakly_canonical(s.repo, ec).string();
+    const bool inside = here == repo || here.starts_with(repo + "/");
+    if (inside && (best == nullptr || s.updated_us > best->updated_us)) best = &s;
+  }
+  if (best == nullptr) {
+    return base::NotFound("no session works in " + here + "; name one (longhaul undo SESSION, or --session ID)");
+  }
+  return *best;
+}
+
 int RunUndo(const UndoFlags& f) {
   const std::string data_dir = f.data_dir.empty() ? sessions::DefaultDataDir() : f.data_dir;
   auto store = sessions::Store::Open({.data_dir = data_dir});
   if (!store.ok()) return ReportError(store.status());
-  auto info = (*store)->Find(f.session);
+  auto info = f.session.empty() ? LatestSessionHere(store->get()) : (*store)->Find(f.session);
   if (!info.ok()) return ReportError(info.status());
   auto steps = tools::git::ListCheckpoints(info->repo, info->id);
   if (!steps.ok()) return ReportError(steps.status());
@@ -59,7 +82,8 @@ void RegisterUndoCommand(CommandTable& table) {
   auto f = std::make_shared<UndoFlags>();
   CLI::App* app = table.Add("undo", "Restore a session's repository files to a file checkpoint",
                             [f] { return RunUndo(*f); });
-  app->add_option("session", f->session, "session name or id")->required();
+  CLI::Option* positional = app->add_option("session", f->session, "session name or id (default: the latest here)");
+  app->add_option("--session", f->session, "session name or id (the same as the positional)")->excludes(positional);
   app->add_option("--to", f->to, "the checkpoint step (default: the one before the latest)");
   app->add_flag("--list", f->list, "list the session's file checkpoints");
   app->add_option("--data-dir", f->data_dir, "session store directory (default: $XDG_DATA_HOME/longhaul)");

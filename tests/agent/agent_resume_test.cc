@@ -264,6 +264,28 @@ TEST_CASE("rewind N returns conversation, KV cache and files to before message N
   REQUIRE(started);
   CHECK(started->data["restored_tokens"].get<int64_t>() == n_after[0]);
   Close(std::move(resumed));
+
+  // `longhaul undo` puts the files of any checkpoint back, the session
+  // named by --session or, by default, the latest one of the directory.
+  const auto list = testing::RunLonghaul({"undo", "--session", id, "--list", "--json", "--data-dir", h.data_dir});
+  INFO(list.err);
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.out.find("\"step\":0") != std::string::npos);
+  const auto to_base = testing::RunLonghaul({"undo", "--session", id, "--to", "0", "--data-dir", h.data_dir});
+  INFO(to_base.err);
+  REQUIRE(to_base.exit_code == 0);
+  CHECK(read() == "v0\n");
+  const std::string longhaul = std::string(LONGHAUL_BINARY_DIR) + "/agent/longhaul";
+  const auto here = testing::RunCommand(
+      {"/bin/sh", "-c", "cd '" + h.repo + "' && '" + longhaul + "' undo --to 1 --json --data-dir '" + h.data_dir + "'"});
+  INFO(here.err);
+  REQUIRE(here.exit_code == 0);
+  CHECK(nlohmann::json::parse(here.out)["session"] == id);
+  CHECK(read() == "v1\n");
+  const auto nowhere = testing::RunCommand(
+      {"/bin/sh", "-c", "cd / && '" + longhaul + "' undo --data-dir '" + h.data_dir + "'"});
+  CHECK(nowhere.exit_code != 0);
+  CHECK(nowhere.err.find("no session works in /") != std::string::npos);
 }
 
 TEST_CASE("file checkpoints: undo puts back the files the turn changed, and rm removes the refs", "[agent]") {
