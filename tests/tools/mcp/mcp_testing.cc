@@ -11,25 +11,12 @@
 
 #include "sandbox/sandbox.h"
 #include "tests/testing.h"
+#include "tests/tools/tools_testing.h"
 
 namespace mcp_testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string MissingLayers() {
-  const sandbox::KernelFeatures& k = sandbox::ProbeKernelFeatures();
-  std::string missing;
-  if (!k.user_namespace) missing += " user_ns";
-  if (!k.mount_namespace || !k.mount_setattr) missing += " mount_ns";
-  if (!k.pid_namespace) missing += " pid_ns";
-  if (!k.net_namespace) missing += " net_ns";
-  if (!k.ipc_namespace) missing += " ipc_ns";
-  if (!k.uts_namespace) missing += " uts_ns";
-  if (k.landlock_abi < 1) missing += " landlock_fs";
-  if (!k.seccomp_filter) missing += " seccomp";
-  return missing;
-}
 
 }  // namespace
 
@@ -86,7 +73,7 @@ tools::PluginOptions Options(const PluginRepo& repo) {
   options.repo_root = repo.root;
   options.helper_binary = TOOLS_SANDBOX_HELPER;
   options.startup_timeout_seconds = 30;
-  const std::string missing = MissingLayers();
+  const std::string missing = tools_testing::MissingSandboxLayers();
   if (!missing.empty()) {
     WARN("this kernel lacks" << missing << "; plugins run in a degraded sandbox for this test");
     options.allow_degraded_sandbox = true;
