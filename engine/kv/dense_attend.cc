@@ -1,6 +1,7 @@
 #include "engine/kv/dense_attend.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "engine/kv/tiered/attend_kernels.h"
@@ -93,9 +94,16 @@ void DenseAttendTiled(const DenseAttendArgs& args, base::ThreadPool* pool, std::
   const int n_kv = args.config->n_head_kv;
   const int64_t n_tiles = (b.n_tokens + kTileTokens - 1) / kTileTokens;
   const int64_t items = n_tiles * n_kv;
+  // Causal: a later tile sees more keys, so a static split leaves the
+  // thread with the last tiles doing most of the work. Threads pull items
+  // from a counter instead, the heaviest (last) tiles first. Each item
+  // writes only its own rows, so the result does not depend on who ran it.
+  std::atomic<int64_t> next{0};
   pool->Run([&](int thread) {
     DenseTileScratch* s = &(*scratch)[static_cast<size_t>(thread)];
-    for (int64_t i = items * thread / n_threads; i < items * (thread + 1) / n_threads; ++i) {
+    for (int64_t k = next.fetch_add(1, std::memory_order_relaxed); k < items;
+         k = next.fetch_add(1, std::memory_order_relaxed)) {
+      const int64_t i = items - 1 - k;
       const int64_t t0 = (i / n_kv) * kTileTokens;
       AttendTile(args, static_cast<int>(i % n_kv), t0, std::min(b.n_tokens, t0 + kTileTokens), s);
     }

@@ -12,7 +12,7 @@ namespace engine {
 // The sum of squares is accumulated in double, as ggml does.
 void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out);
 
-// out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + e^-g).
+// out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + e^-g) (SIMD, vec.h).
 void SwiGlu(const float* gate, const float* up, int64_t n, float* out);
 
 // cos/sin of each rotated pair for one position: cos_sin[2*i] = cos(theta_i),

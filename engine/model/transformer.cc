@@ -10,6 +10,8 @@ namespace engine {
 
 namespace {
 size_t Sz(int64_t a, int64_t b) { return static_cast<size_t>(a) * static_cast<size_t>(b); }
+// Token rows per thread at least for the per-token work between matmuls.
+constexpr int64_t kMinParallelRows = 16;
 }  // namespace
 
 Transformer::Transformer(std::shared_ptr<const LoadedModel> model, std::unique_ptr<AttentionCache> cache,
@@ -76,7 +78,14 @@ void Transformer::ForwardChunk(const int32_t* tokens, int64_t n, float* logits) 
   for (int64_t t = 0; t < n; ++t) {
     DequantizeRow(w.token_embd.type, w.token_embd.data + tokens[t] * embd_row_bytes, &x_[Sz(t, d)], d);
   }
-  for (int64_t t = 0; t < n; ++t) RopeAngles(n_past_ + t, hp, &rope_[Sz(t, hp.head_dim)]);
+  auto rope_rows = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) RopeAngles(n_past_ + t, hp, &rope_[Sz(t, hp.head_dim)]);
+  };
+  if (pool_ != nullptr) {
+    pool_->ParallelFor(n, kMinParallelRows, rope_rows);
+  } else {
+    rope_rows(0, n);
+  }
 
   for (int l = 0; l < hp.n_layer; ++l) {
     Attention(l, n);
@@ -99,29 +108,46 @@ void Transformer::Attention(int layer, int64_t n) {
   const LayerWeights& L = model_->weights().layers[static_cast<size_t>(layer)];
   const int64_t d = hp.n_embd, nq = hp.n_q(), nkv = hp.n_kv(), hd = hp.head_dim;
 
-  for (int64_t t = 0; t < n; ++t) RmsNorm(&x_[Sz(t, d)], L.attn_norm.data(), d, hp.rms_eps, &xn_[Sz(t, d)]);
-  MatMul(L.wq, xn_.data(), n, q_.data(), pool_, &scratch_);  // q: [n][n_head * hd]
-  MatMul(L.wk, xn_.data(), n, k_.data(), pool_, &scratch_);  // k: [n][n_head_kv * hd]
-  MatMul(L.wv, xn_.data(), n, v_.data(), pool_, &scratch_);  // v: [n][n_head_kv * hd]
-  for (int64_t t = 0; t < n; ++t) {
-    float* q = &q_[Sz(t, nq)];
-    float* k = &k_[Sz(t, nkv)];
-    if (hp.qkv_bias) {
-      float* v = &v_[Sz(t, nkv)];
-      for (int64_t i = 0; i < nq; ++i) q[i] += L.bq[static_cast<size_t>(i)];
-      for (int64_t i = 0; i < nkv; ++i) k[i] += L.bk[static_cast<size_t>(i)];
-      for (int64_t i = 0; i < nkv; ++i) v[i] += L.bv[static_cast<size_t>(i)];
+  // xn[n][d] = rmsnorm(x) * attn_norm, fused into the shared input pass of
+  // q: [n][n_head * hd], k: [n][n_head_kv * hd], v: [n][n_head_kv * hd].
+  auto norm_rows = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) RmsNorm(&x_[Sz(t, d)], L.attn_norm.data(), d, hp.rms_eps, &xn_[Sz(t, d)]);
+  };
+  const base::FunctionRef<void(int64_t, int64_t)> prepare(norm_rows);
+  const MatMulTarget qkv[] = {{L.wq, q_.data()}, {L.wk, k_.data()}, {L.wv, v_.data()}};
+  SharedMatMul proj_in;
+  proj_in.x = xn_.data();
+  proj_in.n_tokens = n;
+  proj_in.cols = d;
+  proj_in.targets = qkv;
+  proj_in.prepare = &prepare;
+  MatMulShared(proj_in, pool_, &scratch_);
+
+  // Per token: bias, per-head norm, a copy of k before rotation (the
+  // compressed cache stores keys unrotated, DESIGN.md section 4), RoPE.
+  auto finish_rows = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      float* q = &q_[Sz(t, nq)];
+      float* k = &k_[Sz(t, nkv)];
+      if (hp.qkv_bias) {
+        float* v = &v_[Sz(t, nkv)];
+        for (int64_t i = 0; i < nq; ++i) q[i] += L.bq[static_cast<size_t>(i)];
+        for (int64_t i = 0; i < nkv; ++i) k[i] += L.bk[static_cast<size_t>(i)];
+        for (int64_t i = 0; i < nkv; ++i) v[i] += L.bv[static_cast<size_t>(i)];
+      }
+      if (hp.qk_norm) {  // qwen3: RMSNorm over each head's channels before RoPE
+        for (int h = 0; h < hp.n_head; ++h) RmsNorm(q + h * hd, L.q_norm.data(), hd, hp.rms_eps, q + h * hd);
+        for (int h = 0; h < hp.n_head_kv; ++h) RmsNorm(k + h * hd, L.k_norm.data(), hd, hp.rms_eps, k + h * hd);
+      }
+      if (keep_pre_rope_k_) std::copy_n(k, nkv, &k_pre_rope_[Sz(t, nkv)]);  // [n_kv]
+      ApplyRope(&rope_[Sz(t, hd)], hp, hp.n_head, q);
+      ApplyRope(&rope_[Sz(t, hd)], hp, hp.n_head_kv, k);
     }
-    if (hp.qk_norm) {  // qwen3: RMSNorm over each head's channels before RoPE
-      for (int h = 0; h < hp.n_head; ++h) RmsNorm(q + h * hd, L.q_norm.data(), hd, hp.rms_eps, q + h * hd);
-      for (int h = 0; h < hp.n_head_kv; ++h) RmsNorm(k + h * hd, L.k_norm.data(), hd, hp.rms_eps, k + h * hd);
-    }
-  }
-  // The compressed cache stores keys before rotation (DESIGN.md section 4).
-  if (keep_pre_rope_k_) std::copy_n(k_.data(), Sz(n, nkv), k_pre_rope_.data());  // [n][n_kv]
-  for (int64_t t = 0; t < n; ++t) {
-    ApplyRope(&rope_[Sz(t, hd)], hp, hp.n_head, &q_[Sz(t, nq)]);
-    ApplyRope(&rope_[Sz(t, hd)], hp, hp.n_head_kv, &k_[Sz(t, nkv)]);
+  };
+  if (pool_ != nullptr) {
+    pool_->ParallelFor(n, kMinParallelRows, finish_rows);
+  } else {
+    finish_rows(0, n);
   }
 
   // Positions are checked against the capacity in Forward, so Store cannot fail here.
@@ -151,11 +177,34 @@ void Transformer::FeedForward(int layer, int64_t n) {
   const LayerWeights& L = model_->weights().layers[static_cast<size_t>(layer)];
   const int64_t d = hp.n_embd, ff = hp.n_ff;
 
-  for (int64_t t = 0; t < n; ++t) RmsNorm(&x_[Sz(t, d)], L.ffn_norm.data(), d, hp.rms_eps, &xn_[Sz(t, d)]);
-  MatMul(L.w_gate, xn_.data(), n, gate_.data(), pool_, &scratch_);  // gate: [n][n_ff]
-  MatMul(L.w_up, xn_.data(), n, up_.data(), pool_, &scratch_);      // up:   [n][n_ff]
-  SwiGlu(gate_.data(), up_.data(), n * ff, gate_.data());           // gate := silu(gate) * up
-  MatMul(L.w_down, gate_.data(), n, proj_.data(), pool_, &scratch_);  // proj: [n][d]
+  // xn[n][d] = rmsnorm(x) * ffn_norm, fused into the shared input pass of
+  // gate: [n][n_ff] and up: [n][n_ff].
+  auto norm_rows = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) RmsNorm(&x_[Sz(t, d)], L.ffn_norm.data(), d, hp.rms_eps, &xn_[Sz(t, d)]);
+  };
+  const base::FunctionRef<void(int64_t, int64_t)> prepare_in(norm_rows);
+  const MatMulTarget gate_up[] = {{L.w_gate, gate_.data()}, {L.w_up, up_.data()}};
+  SharedMatMul in;
+  in.x = xn_.data();
+  in.n_tokens = n;
+  in.cols = d;
+  in.targets = gate_up;
+  in.prepare = &prepare_in;
+  MatMulShared(in, pool_, &scratch_);
+
+  // gate := silu(gate) * up, fused into the input pass of proj: [n][d].
+  auto swiglu_rows = [&](int64_t t0, int64_t t1) {
+    SwiGlu(&gate_[Sz(t0, ff)], &up_[Sz(t0, ff)], (t1 - t0) * ff, &gate_[Sz(t0, ff)]);
+  };
+  const base::FunctionRef<void(int64_t, int64_t)> prepare_out(swiglu_rows);
+  const MatMulTarget down[] = {{L.w_down, proj_.data()}};
+  SharedMatMul out;
+  out.x = gate_.data();
+  out.n_tokens = n;
+  out.cols = ff;
+  out.targets = down;
+  out.prepare = &prepare_out;
+  MatMulShared(out, pool_, &scratch_);
   for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += proj_[static_cast<size_t>(i)];
 }
 

@@ -31,6 +31,50 @@ struct TileArgs {
 };
 using TileFn = void (*)(const TileArgs&);
 
+// Panel kernels, for prefill: kPanelRows weight rows are first repacked
+// ("packed") so that SIMD lane r holds row r; a product then broadcasts a
+// few activation bytes to every lane and multiplies 16 rows at once, with
+// no horizontal sums and one scale step per block for 16 rows. Packing
+// costs about as much as one token's product, so MatMul uses panels only
+// when many tokens share them (kernels_avx512_panel.inc has the layouts).
+inline constexpr int kPanelRows = 16;
+inline constexpr int kPanelTokens = 8;
+
+struct PanelArgs {
+  const uint8_t* panel;  // from PanelKernels::pack, 64-byte aligned
+  const uint8_t* act;    // token t starts at act + t * act_stride
+  int64_t act_stride;    // bytes
+  int64_t cols;          // values per row
+  float* y;              // result (r, t) goes to y[t * y_stride + r]
+  int64_t y_stride;      // floats
+  int nt;                // 1..kPanelTokens
+};
+
+struct PanelKernels {
+  // Repacks kPanelRows rows (row r at w + r * w_stride) into `panel`.
+  void (*pack)(const uint8_t* w, int64_t w_stride, int64_t cols, uint8_t* panel);
+  void (*run)(const PanelArgs&);
+  // Bytes `pack` writes for one panel of `cols` columns (a multiple of 64).
+  int64_t (*bytes)(int64_t cols);
+  // Column counts the panel layout takes (panel_f/panel/panel_k.inc).
+  int64_t col_multiple;
+  // The tile for rows left over after the last whole panel; it reads the
+  // same activation format as `run`.
+  TileFn rest;
+};
+
+// Panel kernels by weight type; a null entry means "use the tiles".
+struct PanelTable {
+  const PanelKernels* f32;
+  const PanelKernels* f16;
+  const PanelKernels* bf16;  // reads bf16-rounded activations widened to f32
+  const PanelKernels* q8_0;
+  const PanelKernels* q4_0;
+  const PanelKernels* q4_k;
+  const PanelKernels* q5_k;
+  const PanelKernels* q6_k;
+};
+
 struct KernelTable {
   KernelLevel level;
   TileFn f32;
@@ -45,8 +89,10 @@ struct KernelTable {
   float (*dot_f16_f32)(const uint16_t*, const float*, int64_t);
   void (*axpy_f32)(float, const float*, float*, int64_t);
   void (*axpy_f16)(float, const uint16_t*, float*, int64_t);
+  void (*swiglu_f32)(const float*, const float*, int64_t, float*);
   // act_convert.h's ConvertActivationRow; SIMD versions give identical bytes.
   void (*convert_act)(GgmlType, const float*, int64_t, uint8_t*);
+  const PanelTable* panels;  // null where the level has none
 };
 
 const KernelTable& ScalarKernels();
@@ -68,6 +114,21 @@ inline TileFn TileFor(const KernelTable& k, GgmlType t) {
     case GgmlType::kQ4_K: return k.q4_k;
     case GgmlType::kQ5_K: return k.q5_k;
     case GgmlType::kQ6_K: return k.q6_k;
+    default: return nullptr;
+  }
+}
+
+inline const PanelKernels* PanelFor(const KernelTable& k, GgmlType t) {
+  if (k.panels == nullptr) return nullptr;
+  switch (t) {
+    case GgmlType::kF32: return k.panels->f32;
+    case GgmlType::kF16: return k.panels->f16;
+    case GgmlType::kBF16: return k.panels->bf16;
+    case GgmlType::kQ8_0: return k.panels->q8_0;
+    case GgmlType::kQ4_0: return k.panels->q4_0;
+    case GgmlType::kQ4_K: return k.panels->q4_k;
+    case GgmlType::kQ5_K: return k.panels->q5_k;
+    case GgmlType::kQ6_K: return k.panels->q6_k;
     default: return nullptr;
   }
 }

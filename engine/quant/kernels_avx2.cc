@@ -11,6 +11,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -271,7 +272,7 @@ LH_DEFINE_TILE(TileQ6K, TileQ6KT)
 const KernelTable* Avx2Kernels() {
   static const KernelTable table = {KernelLevel::kAvx2, TileF32, TileF16, TileBF16, TileQ8_0, TileQ4_0,
                                     TileQ4K, TileQ5K, TileQ6K, DotF32Avx2, DotF16F32Avx2, AxpyF32Avx2,
-                                    AxpyF16Avx2, ConvertActivationRow};
+                                    AxpyF16Avx2, SwiGluAvx2, ConvertActivationRow, nullptr};
   return &table;
 }
 

@@ -389,6 +389,20 @@ LH_DEFINE_TILE(TileQ4K, TileQ4KT)
 LH_DEFINE_TILE(TileQ5K, TileQ5KT)
 LH_DEFINE_TILE(TileQ6K, TileQ6KT)
 
+// BF16 weights x f32 activations: rows a BF16 panel leaves over read the
+// widened activations the panel reads (kernels.h, PanelKernels::rest).
+template <int RM, int RN>
+void TileBF16WideT(const TileArgs& a) {
+  TileFloat<RM, RN, LoadBF16, LoadBF16Tail, LoadF32, LoadF32Tail>(a);
+}
+LH_DEFINE_TILE(TileBF16Wide, TileBF16WideT)
+
+#include "engine/quant/kernels_avx512_panel_f.inc"
+#if LH_AVX512_VNNI
+#include "engine/quant/kernels_avx512_panel.inc"
+#include "engine/quant/kernels_avx512_panel_k.inc"
+#endif
+
 #include "engine/quant/act_convert_avx512.inc"
 #include "engine/quant/vec_avx512.inc"
 
@@ -396,14 +410,21 @@ LH_DEFINE_TILE(TileQ6K, TileQ6KT)
 
 const KernelTable* LH_AVX512_TABLE() {
 #if LH_AVX512_VNNI
-  static const TileFn bf16 = DetectCpuFeatures().avx512_bf16 ? TileBF16Dp : TileBF16;
+  const bool has_bf16 = DetectCpuFeatures().avx512_bf16;
+  static const TileFn bf16 = has_bf16 ? TileBF16Dp : TileBF16;
+  static const PanelTable panels = {&kPanelKernelsF32,  &kPanelKernelsF16, &kPanelKernelsBF16,
+                                    &kPanelKernelsQ8_0, &kPanelKernelsQ4_0, &kPanelKernelsQ4K,
+                                    &kPanelKernelsQ5K,  &kPanelKernelsQ6K};
   static const KernelTable table = {KernelLevel::kAvx512Vnni, TileF32, TileF16, bf16, TileQ8_0, TileQ4_0,
                                     TileQ4K, TileQ5K, TileQ6K, DotF32Avx512, DotF16F32Avx512,
-                                    AxpyF32Avx512, AxpyF16Avx512, ConvertActivationRowAvx512};
+                                    AxpyF32Avx512, AxpyF16Avx512, SwiGluAvx512, ConvertActivationRowAvx512, &panels};
 #else
+  // Without VNNI only the float panels; the quantized types keep the tiles.
+  static const PanelTable panels = {&kPanelKernelsF32, &kPanelKernelsF16, &kPanelKernelsBF16, nullptr, nullptr,
+                                    nullptr, nullptr, nullptr};
   static const KernelTable table = {KernelLevel::kAvx512, TileF32, TileF16, TileBF16, TileQ8_0, TileQ4_0,
                                     TileQ4K, TileQ5K, TileQ6K, DotF32Avx512, DotF16F32Avx512,
-                                    AxpyF32Avx512, AxpyF16Avx512, ConvertActivationRowAvx512};
+                                    AxpyF32Avx512, AxpyF16Avx512, SwiGluAvx512, ConvertActivationRowAvx512, &panels};
 #endif
   return &table;
 }

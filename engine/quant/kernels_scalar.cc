@@ -1,6 +1,7 @@
 // Portable reference kernels. Every SIMD family is tested against these:
 // they compute each block's integer dot product exactly, scale it in f32,
 // and accumulate blocks in order (ggml's generic vec_dot order).
+#include <cmath>
 #include <cstring>
 
 #include "engine/quant/act_convert.h"
@@ -25,6 +26,13 @@ float DotF16F32Scalar(const uint16_t* a, const float* b, int64_t n) {
 
 void AxpyF32Scalar(float alpha, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+void SwiGluScalar(const float* gate, const float* up, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
 }
 
 void AxpyF16Scalar(float alpha, const uint16_t* x, float* y, int64_t n) {
@@ -185,7 +193,9 @@ const KernelTable& ScalarKernels() {
       DotF16F32Scalar,
       AxpyF32Scalar,
       AxpyF16Scalar,
+      SwiGluScalar,
       ConvertActivationRow,
+      nullptr,
   };
   return table;
 }

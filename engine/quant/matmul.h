@@ -4,9 +4,17 @@
 // exactly as ggml's CPU backend does (act_convert.h), then runs the
 // kernels of BestKernelLevel() (cpu_features.h) over tiles of 4 weight
 // rows x up to 4 tokens, so each weight block is decoded once per tile
-// and reused across tokens. Output rows are split across the pool's
-// threads; tokens are walked in chunks whose converted activations stay
-// in L2 while the weight rows of a tile stay in L1.
+// and reused across tokens. Tokens are walked in chunks whose converted
+// activations stay in L2 while the weight rows of a tile stay in L1.
+// With many tokens (prefill) and a level that has them, 16-row panels
+// replace the tiles: the rows are repacked once into a per-thread L1
+// buffer and every token streams past them (kernels.h, PanelKernels).
+//
+// MatMulShared applies several weights to one input (q/k/v, gate/up): the
+// activations are converted once per dot format instead of once per
+// weight, and all products run in a single pool job whose threads pull
+// (weight, row range) items from a shared counter, so a thread slowed by
+// another process does not hold the others at a barrier per matmul.
 //
 // Threading: MatMul uses `pool` (may be null: runs on the caller) for one
 // call at a time; a MatmulScratch belongs to one caller and must not be
@@ -14,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "base/thread_pool.h"
 #include "engine/quant/types.h"
@@ -59,5 +68,27 @@ class MatmulScratch {
 // else is a programmer error).
 void MatMul(const WeightView& w, const float* x, int64_t n_tokens, float* y, base::ThreadPool* pool,
             MatmulScratch* scratch);
+
+// One product of a MatMulShared: y[t][r] = sum_c w[r][c] * x[t][c].
+struct MatMulTarget {
+  WeightView w;
+  float* y;  // [n_tokens][w.rows], must not alias x or another target's y
+};
+
+struct SharedMatMul {
+  const float* x = nullptr;  // [n_tokens][cols]
+  int64_t n_tokens = 0;
+  int64_t cols = 0;  // every target's w.cols
+  std::span<const MatMulTarget> targets;  // at most kMaxSharedTargets
+  // Optional: called on disjoint token ranges [t0, t1), possibly on
+  // several threads at once, before rows t0..t1-1 of x are read; it must
+  // fill those rows. Lets a row-wise op that produces the input (RMSNorm,
+  // SwiGLU) run in the same parallel pass instead of serially before it.
+  const base::FunctionRef<void(int64_t, int64_t)>* prepare = nullptr;
+};
+inline constexpr int kMaxSharedTargets = 4;
+
+// Every target's product (same results as one MatMul per target).
+void MatMulShared(const SharedMatMul& m, base::ThreadPool* pool, MatmulScratch* scratch);
 
 }  // namespace engine

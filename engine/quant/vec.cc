@@ -16,4 +16,8 @@ void AxpyF16(float alpha, const uint16_t* x_f16, float* y, int64_t n) {
   ActiveKernels().axpy_f16(alpha, x_f16, y, n);
 }
 
+void SwiGluF32(const float* gate, const float* up, int64_t n, float* out) {
+  ActiveKernels().swiglu_f32(gate, up, n, out);
+}
+
 }  // namespace engine

@@ -132,6 +132,95 @@ TEST_CASE("Every kernel level matches the scalar kernels for every type and shap
   }
 }
 
+// Prefill shapes: enough tokens and rows for the panel kernels (kernels.h),
+// with a short last panel and a token count that is not a multiple of
+// kPanelTokens.
+TEST_CASE("Panel kernels match the scalar kernels at every level", "[quant][matmul]") {
+  LevelGuard guard;
+  base::ThreadPool pool(2);
+  engine::MatmulScratch scratch;
+  std::mt19937 rng(43);
+  for (GgmlType type : quant_test::kComputeTypes) {
+    // Panels take whole 32-column groups (K-quants: whole super-blocks).
+    const bool is_float = type == GgmlType::kF32 || type == GgmlType::kF16 || type == GgmlType::kBF16;
+    const int64_t cols = is_float ? 320 : ColsFor(type).back();
+    for (int64_t rows : {16, 53}) {
+      const std::vector<uint8_t> w = quant_test::RandomWeights(&rng, type, rows, cols);
+      const std::vector<float> wf = quant_test::DequantizeAll(type, w.data(), rows, cols);
+      for (int64_t n_tokens : {8, 21}) {
+        const std::vector<float> x = quant_test::RandomFloats(&rng, n_tokens * cols);
+        const std::vector<double> scale = AbsScale(wf, x, rows, cols, n_tokens);
+        const engine::WeightView view{type, w.data(), rows, cols};
+        std::vector<float> ref(static_cast<size_t>(rows * n_tokens));
+        engine::SetKernelLevelForTesting(KernelLevel::kScalar);
+        engine::MatMul(view, x.data(), n_tokens, ref.data(), nullptr, &scratch);
+        for (KernelLevel level : engine::AvailableKernelLevels()) {
+          engine::SetKernelLevelForTesting(level);
+          for (base::ThreadPool* p : {static_cast<base::ThreadPool*>(nullptr), &pool}) {
+            std::vector<float> y(ref.size(), std::nanf(""));
+            engine::MatMul(view, x.data(), n_tokens, y.data(), p, &scratch);
+            for (size_t i = 0; i < y.size(); ++i) {
+              INFO(engine::TraitsOf(type).name << " level " << engine::KernelLevelName(level) << " rows " << rows
+                                               << " tokens " << n_tokens << " index " << i);
+              REQUIRE(std::fabs(double(y[i]) - ref[i]) <= 1e-5 * scale[i] + 1e-30);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// MatMulShared: same results as one MatMul per target, for targets of
+// mixed types (shared and separate activation formats), with `prepare`
+// filling the input rows, serially and on a pool, decode and prefill.
+TEST_CASE("MatMulShared equals separate MatMuls and calls prepare once per row", "[quant][matmul]") {
+  base::ThreadPool pool(2);
+  engine::MatmulScratch scratch;
+  std::mt19937 rng(17);
+  const int64_t cols = 512;
+  const GgmlType types[] = {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ6_K, GgmlType::kQ4_K};
+  const int64_t rows[] = {48, 37, 20, 64};
+  std::vector<std::vector<uint8_t>> w;
+  for (int i = 0; i < 4; ++i) w.push_back(quant_test::RandomWeights(&rng, types[i], rows[i], cols));
+  for (int64_t n_tokens : {1, 5, 40}) {
+    const std::vector<float> source = quant_test::RandomFloats(&rng, n_tokens * cols);
+    std::vector<std::vector<float>> ref(4);
+    for (int i = 0; i < 4; ++i) {
+      ref[i].resize(static_cast<size_t>(rows[i] * n_tokens));
+      engine::MatMul({types[i], w[i].data(), rows[i], cols}, source.data(), n_tokens, ref[i].data(), &pool,
+                     &scratch);
+    }
+    for (base::ThreadPool* p : {static_cast<base::ThreadPool*>(nullptr), &pool}) {
+      std::vector<float> x(source.size(), std::nanf(""));
+      std::vector<int> filled(static_cast<size_t>(n_tokens), 0);
+      auto fill = [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          std::copy_n(&source[static_cast<size_t>(t * cols)], cols, &x[static_cast<size_t>(t * cols)]);
+          ++filled[static_cast<size_t>(t)];
+        }
+      };
+      const base::FunctionRef<void(int64_t, int64_t)> prepare(fill);
+      std::vector<std::vector<float>> y(4);
+      std::vector<engine::MatMulTarget> targets;
+      for (int i = 0; i < 4; ++i) {
+        y[i].assign(ref[i].size(), std::nanf(""));
+        targets.push_back({{types[i], w[i].data(), rows[i], cols}, y[i].data()});
+      }
+      engine::SharedMatMul m;
+      m.x = x.data();
+      m.n_tokens = n_tokens;
+      m.cols = cols;
+      m.targets = targets;
+      m.prepare = &prepare;
+      engine::MatMulShared(m, p, &scratch);
+      INFO("tokens " << n_tokens << " pool " << (p != nullptr));
+      CHECK(std::all_of(filled.begin(), filled.end(), [](int c) { return c == 1; }));
+      for (int i = 0; i < 4; ++i) CHECK(y[i] == ref[i]);
+    }
+  }
+}
+
 TEST_CASE("MatMul equals a float64 product of the dequantized weights and ggml-rounded activations",
           "[quant][matmul]") {
   base::ThreadPool pool(2);
@@ -214,6 +303,25 @@ TEST_CASE("Vec helpers agree with float64 at every level", "[quant][vec]") {
       for (int64_t i = 0; i < n; ++i) {
         CHECK(y1[i] == Approx(b[i] + 0.75 * a[i]).margin(1e-6));
         CHECK(y2[i] == Approx(b[i] - 1.5 * engine::F16ToF32(h[i])).margin(1e-6));
+      }
+    }
+  }
+}
+
+TEST_CASE("SwiGluF32 agrees with float64 at every level, over the whole exp range", "[quant][vec]") {
+  LevelGuard guard;
+  std::mt19937 rng(12);
+  for (KernelLevel level : engine::AvailableKernelLevels()) {
+    engine::SetKernelLevelForTesting(level);
+    for (int64_t n : {1, 15, 16, 17, 129}) {
+      std::vector<float> g = quant_test::RandomFloats(&rng, n, 30.0f), u = quant_test::RandomFloats(&rng, n);
+      if (n == 129) g[0] = 120.0f, g[1] = -120.0f, g[2] = 0.0f, g[3] = -88.0f, g[4] = 87.0f;
+      std::vector<float> out(static_cast<size_t>(n));
+      engine::SwiGluF32(g.data(), u.data(), n, out.data());
+      for (int64_t i = 0; i < n; ++i) {
+        const double want = double(g[i]) / (1.0 + std::exp(-double(g[i]))) * u[i];
+        INFO(engine::KernelLevelName(level) << " n=" << n << " g=" << g[i]);
+        REQUIRE(std::fabs(out[i] - want) <= 1e-6 * std::fabs(want) + 1e-30);
       }
     }
   }
