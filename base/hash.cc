@@ -65,8 +65,60 @@ uint32_t Crc32cPortable(const uint8_t* p, size_t n, uint32_t crc) {
 }
 
 #if defined(__x86_64__)
+// The crc32 instruction has a latency of 3 cycles and a throughput of 1,
+// so one stream of it runs at a third of its speed. Long inputs go as
+// three interleaved streams of kStreamBytes each, joined by the linear
+// operator "append kStreamBytes zero bytes" (a table per byte of the
+// register): crc(A || B) = Shift(crc(A)) ^ crc0(B).
+constexpr size_t kStreamBytes = 4096;
+
+struct ZeroShift {
+  std::array<std::array<uint32_t, 256>, 4> table;
+  uint32_t operator()(uint32_t c) const {
+    return table[0][c & 0xff] ^ table[1][(c >> 8) & 0xff] ^ table[2][(c >> 16) & 0xff] ^ table[3][c >> 24];
+  }
+};
+
+__attribute__((target("sse4.2"))) ZeroShift MakeZeroShift() {
+  uint32_t basis[32];  // the operator applied to each single bit
+  for (int bit = 0; bit < 32; ++bit) {
+    uint64_t c = uint64_t{1} << bit;
+    for (size_t i = 0; i < kStreamBytes; i += 8) c = _mm_crc32_u64(c, 0);
+    basis[bit] = static_cast<uint32_t>(c);
+  }
+  ZeroShift shift;
+  for (int byte = 0; byte < 4; ++byte) {
+    for (uint32_t v = 0; v < 256; ++v) {
+      uint32_t out = 0;
+      for (int bit = 0; bit < 8; ++bit) {
+        if (v & (1u << bit)) out ^= basis[8 * byte + bit];
+      }
+      shift.table[static_cast<size_t>(byte)][v] = out;
+    }
+  }
+  return shift;
+}
+
 __attribute__((target("sse4.2"))) uint32_t Crc32cSse42(const uint8_t* p, size_t n, uint32_t crc) {
   uint64_t c = crc;
+  if (n >= 3 * kStreamBytes) {
+    static const ZeroShift shift = MakeZeroShift();
+    do {
+      uint64_t c1 = 0, c2 = 0;
+      for (size_t i = 0; i < kStreamBytes; i += 8) {
+        uint64_t w0, w1, w2;
+        std::memcpy(&w0, p + i, 8);
+        std::memcpy(&w1, p + kStreamBytes + i, 8);
+        std::memcpy(&w2, p + 2 * kStreamBytes + i, 8);
+        c = _mm_crc32_u64(c, w0);
+        c1 = _mm_crc32_u64(c1, w1);
+        c2 = _mm_crc32_u64(c2, w2);
+      }
+      c = shift(shift(static_cast<uint32_t>(c)) ^ static_cast<uint32_t>(c1)) ^ static_cast<uint32_t>(c2);
+      p += 3 * kStreamBytes;
+      n -= 3 * kStreamBytes;
+    } while (n >= 3 * kStreamBytes);
+  }
   while (n >= 8) {
     uint64_t word;
     std::memcpy(&word, p, 8);

@@ -65,6 +65,7 @@ base::Result<std::string> Context::ExportKvLiveState() const {
 
 base::Status Context::RestoreKv(std::string_view live_state, const KvBlockFetcher& fetch) {
   const HParams& hp = model_.loaded()->hparams();
+  LogKvEdit(0);
   transformer_->Truncate(0);
   if (live_state.size() < 4) return base::Corruption("KV live state: " + std::to_string(live_state.size()) + " bytes");
   uint32_t crc = 0;

@@ -1,6 +1,8 @@
 // The public engine API, over the private model, tokenizer and transformer.
 #include "engine/engine.h"
 
+#include <algorithm>
+
 #include "engine/kv/attention_cache.h"
 #include "engine/kv/factory.h"
 #include "engine/model/model.h"
@@ -107,7 +109,27 @@ base::Status Context::Eval(std::span<const int32_t> tokens, float* all_logits) {
 std::span<const float> Context::logits() const { return transformer_->last_logits(); }
 int64_t Context::n_past() const { return transformer_->n_past(); }
 int64_t Context::n_ctx() const { return options_.n_ctx; }
-void Context::Truncate(int64_t n) { transformer_->Truncate(n); }
+void Context::Truncate(int64_t n) {
+  LogKvEdit(n);
+  transformer_->Truncate(n);
+}
+
+void Context::LogKvEdit(int64_t n) {
+  constexpr size_t kKept = 1024;
+  if (kv_edits_.size() == kKept) kv_edits_.erase(kv_edits_.begin());
+  kv_edits_.push_back(n);
+  ++kv_edit_count_;
+}
+
+int64_t Context::kv_unchanged_since(const KvMark& mark) const {
+  const int64_t since = kv_edit_count_ - mark.edits;  // edits after the mark
+  if (since < 0 || since > static_cast<int64_t>(kv_edits_.size())) return 0;
+  int64_t unchanged = std::min(mark.n_past, n_past());
+  for (size_t i = kv_edits_.size() - static_cast<size_t>(since); i < kv_edits_.size(); ++i) {
+    unchanged = std::min(unchanged, kv_edits_[i]);
+  }
+  return std::max<int64_t>(unchanged, 0);
+}
 size_t Context::kv_bytes() const { return transformer_->cache().memory_bytes(); }
 
 }  // namespace engine

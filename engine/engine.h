@@ -112,6 +112,13 @@ struct ContextOptions {
   int64_t n_batch = 256;      // prefill chunk
 };
 
+// What a context's KV held at one moment, for a checkpoint to compare with
+// later (Context::kv_mark).
+struct KvMark {
+  int64_t edits = 0;   // truncations before the mark
+  int64_t n_past = 0;  // positions held at the mark
+};
+
 class Context {
  public:
   static base::Result<std::unique_ptr<Context>> Create(const Model& model, const ContextOptions& options);
@@ -156,6 +163,14 @@ class Context {
   // and n_past() its position; every later Eval is bit-identical to the
   // exporting context's, on the same backend and thread count.
   base::Status RestoreKv(std::string_view live_state, const KvBlockFetcher& fetch);
+  // How many leading positions hold the same KV rows as at `mark`: its
+  // n_past, lowered by every Truncate and RestoreKv since. A checkpoint
+  // may skip blocks below it that an earlier checkpoint stored; above it
+  // the rows may be recomputed ones, which can differ in the last bits
+  // even for the same tokens (another chunking selects differently), so
+  // tokens alone cannot tell. 0 for a mark older than the last 1024 edits.
+  KvMark kv_mark() const { return {kv_edit_count_, n_past()}; }
+  int64_t kv_unchanged_since(const KvMark& mark) const;
   const Model& model() const { return model_; }
 
  private:
@@ -164,6 +179,9 @@ class Context {
   ContextOptions options_;
   std::unique_ptr<base::ThreadPool> pool_;
   std::unique_ptr<Transformer> transformer_;
+  void LogKvEdit(int64_t n);
+  int64_t kv_edit_count_ = 0;
+  std::vector<int64_t> kv_edits_;  // positions truncated to, the last up to 1024, oldest first
 };
 
 }  // namespace engine

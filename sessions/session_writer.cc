@@ -28,6 +28,18 @@ base::Result<CheckpointStats> SessionWriter::Checkpoint(const engine::Context& c
 
 base::Result<RestoredSession> SessionWriter::RestoreInto(internal::KvState* kv) { return state_->Restore(kv); }
 
+base::Result<RestoredSession> SessionWriter::RestoreAt(int64_t checkpoint_id, engine::Context* ctx) {
+  auto kv = internal::ContextKvState(ctx, ctx);
+  return RestoreAtInto(checkpoint_id, kv.get());
+}
+
+base::Result<RestoredSession> SessionWriter::RestoreAtInto(int64_t checkpoint_id, internal::KvState* kv) {
+  SessionInfo self = info_;
+  self.head_checkpoint = state_->head();
+  RETURN_IF_ERROR(store_->CheckReaches(self, checkpoint_id));
+  return state_->RestoreAt(checkpoint_id, kv);
+}
+
 base::Result<CheckpointStats> SessionWriter::CheckpointFrom(const internal::KvState& kv,
                                                             std::span<const int32_t> history,
                                                             const SamplerState& sampler) {

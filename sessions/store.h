@@ -2,8 +2,9 @@
 //
 // One SQLite database (WAL) per data directory indexes sessions, their
 // event log, checkpoints and closed KV blocks. Block bytes live in
-// append-only segment files (blocks/), each checkpoint's live KV state in
-// its own file (live/). A checkpoint writes only what is new since the
+// append-only segment files (blocks/), beside each checkpoint's delta (its
+// new tokens and block mappings, which a resume maps in place); each
+// checkpoint's live KV state lives in its own file (live/). A checkpoint writes only what is new since the
 // previous one, fsyncs it, then publishes it in one SQLite transaction:
 // a crash at any instant leaves the last committed checkpoint whole, and
 // Store::Gc() reclaims what failed checkpoints and removed sessions left.
@@ -155,6 +156,11 @@ class SessionWriter {
   // checkpoint yet it returns checkpoint_id 0 and leaves `ctx` alone.
   base::Result<RestoredSession> Restore(engine::Context* ctx);
 
+  // Loads an earlier checkpoint of this session into `ctx` (an undo):
+  // NotFound unless the session reaches it. The next Checkpoint then
+  // stores what differs from the head, as after any other change.
+  base::Result<RestoredSession> RestoreAt(int64_t checkpoint_id, engine::Context* ctx);
+
   // Publishes the state of `ctx`, whose KV holds exactly `history`.
   // Writes only blocks no earlier checkpoint of this chain reached, plus
   // the live state; fsyncs; then commits. On failure the previous head
@@ -167,6 +173,7 @@ class SessionWriter {
 
   // The same operations against the engine seam (tests use a fake).
   base::Result<RestoredSession> RestoreInto(internal::KvState* kv);
+  base::Result<RestoredSession> RestoreAtInto(int64_t checkpoint_id, internal::KvState* kv);
   base::Result<CheckpointStats> CheckpointFrom(const internal::KvState& kv, std::span<const int32_t> history,
                                                const SamplerState& sampler);
 

@@ -250,8 +250,9 @@ void Agent::Impl::Undo(int64_t turn) {
     const UserMark mark = turn == 0 ? users.back() : users[static_cast<size_t>(turn - 1)];
     std::vector<int32_t> history;
     if (mark.checkpoint_before != 0) {
-      ASSIGN_OR_RETURN(sessions::RestoredSession r,
-                       opt.store->Load(session_id, opt.context.get(), mark.checkpoint_before));
+      // Through the writer, so the next checkpoint knows which blocks the
+      // context now holds rather than re-exporting the whole session.
+      ASSIGN_OR_RETURN(sessions::RestoredSession r, writer->RestoreAt(mark.checkpoint_before, opt.context.get()));
       picker->set_rng_state(r.sampler.rng);
       history = std::move(r.history);
     } else {

@@ -146,7 +146,7 @@ class DenseCache final : public AttentionCache {
     const int64_t n_blocks = n / kDenseBlockTokens, tail = n_blocks * kDenseBlockTokens;
     for (int l = 0; l < config_.n_layer; ++l) {
       for (int64_t b = 0; b < n_blocks; ++b) {
-        ASSIGN_OR_RETURN(KvBlockView view, fetch(l, b));
+        ASSIGN_OR_RETURN(KvBlockView view, FetchOne(fetch, l, b));
         const std::string where = "dense KV block (layer " + std::to_string(l) + ", block " + std::to_string(b) + ")";
         if (!view.cold.empty()) return base::Corruption(where + ": has a cold part; dense blocks are all hot");
         StateReader br(view.hot, where);

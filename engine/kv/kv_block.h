@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -50,9 +51,29 @@ struct KvBlockView {
   std::optional<uint32_t> hot_crc;
 };
 
-// Fetches closed block `index` of `layer` during a restore: the bytes the
-// exporting cache's ExportBlock produced.
-using KvBlockFetcher = std::function<base::Result<KvBlockView>(int layer, int64_t index)>;
+// Fetches closed blocks [first, first + out.size()) of `layer` during a
+// restore: the bytes the exporting cache's ExportBlock produced. A restore
+// asks for each layer's blocks in a few large ranges, so a million-token
+// one makes dozens of calls, not one per block.
+using KvBlockFetcher = std::function<base::Status(int layer, int64_t first, std::span<KvBlockView> out)>;
+
+// A fetcher from one that returns a single block (tests, small caches).
+using KvSingleBlockFetcher = std::function<base::Result<KvBlockView>(int layer, int64_t index)>;
+inline KvBlockFetcher FetchEach(KvSingleBlockFetcher one) {
+  return [one = std::move(one)](int layer, int64_t first, std::span<KvBlockView> out) -> base::Status {
+    for (size_t i = 0; i < out.size(); ++i) {
+      ASSIGN_OR_RETURN(out[i], one(layer, first + static_cast<int64_t>(i)));
+    }
+    return base::Status::Ok();
+  };
+}
+
+// Block `index` of `layer` through a range fetcher.
+inline base::Result<KvBlockView> FetchOne(const KvBlockFetcher& fetch, int layer, int64_t index) {
+  KvBlockView view;
+  RETURN_IF_ERROR(fetch(layer, index, std::span<KvBlockView>(&view, 1)));
+  return view;
+}
 
 // A view of an exported block that owns nothing (for tests and in-memory
 // fetchers); `block` must outlive every use of the view.

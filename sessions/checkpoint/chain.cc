@@ -4,14 +4,14 @@
 #include <cstring>
 #include <map>
 
+#include "base/hash.h"
 #include "sessions/checkpoint/block_runs.h"
 #include "sessions/util/bytes.h"
 
 namespace sessions::checkpoint {
 namespace {
 
-// Ancestors-or-self with their distance from the start; depth-first order
-// is not needed, every query below sorts by depth.
+// Ancestors-or-self with their distance from the start.
 constexpr char kChainCte[] =
     "WITH RECURSIVE chain(id, depth) AS ("
     " SELECT ?1, 0"
@@ -21,95 +21,215 @@ constexpr char kChainCte[] =
 
 std::string CheckpointName(int64_t id) { return "checkpoint " + std::to_string(id); }
 
-// The slot for (layer, idx), growing the table; Corruption when the
-// numbers are absurd.
-base::Result<ChainBlock*> Slot(Chain* chain, int64_t layer, int64_t idx) {
-  if (layer < 0 || layer > 1'000'000 || idx < 0 || idx > (int64_t{1} << 40)) {
-    return base::Corruption(CheckpointName(chain->checkpoint_id) + ": block mapping out of range");
-  }
-  if (chain->blocks.size() <= static_cast<size_t>(layer)) chain->blocks.resize(static_cast<size_t>(layer) + 1);
-  auto& per_layer = chain->blocks[static_cast<size_t>(layer)];
-  if (per_layer.size() <= static_cast<size_t>(idx)) per_layer.resize(static_cast<size_t>(idx) + 1);
-  return &per_layer[static_cast<size_t>(idx)];
-}
-
-// Segment files by id, as a chain's run entries name them.
-struct SegmentFiles {
-  db::Stmt* lookup;                   // SELECT file FROM segments WHERE id = ?1
-  std::map<int64_t, uint32_t> index;  // segment id -> index in Chain::files
-  int64_t last_segment = -1;          // most entries of a run share one
-  uint32_t last_file = 0;
-};
-
-base::Result<uint32_t> FileIndex(SegmentFiles* files, int64_t segment_id, int64_t checkpoint_id, Chain* chain) {
-  if (segment_id == files->last_segment) return files->last_file;
-  auto it = files->index.find(segment_id);
-  if (it == files->index.end()) {
-    files->lookup->Reset();
-    files->lookup->Bind(1, segment_id);
-    ASSIGN_OR_RETURN(bool found, files->lookup->Step());
-    // gc re-points entries in the transaction that drops a segment, and
-    // this lookup reads the snapshot of the run being decoded.
-    if (!found) {
-      return base::Corruption(CheckpointName(checkpoint_id) + ": its blocks name segment " +
-                              std::to_string(segment_id) + ", which the store does not have");
-    }
-    chain->files.push_back(files->lookup->Text(0));
-    it = files->index.emplace(segment_id, static_cast<uint32_t>(chain->files.size() - 1)).first;
-  }
-  files->last_segment = segment_id;
-  files->last_file = it->second;
-  return it->second;
-}
-
-// Applies one checkpoint's runs (rows of `runs`, already bound).
-base::Status ApplyRunsOf(int64_t checkpoint_id, db::Stmt* runs, SegmentFiles* files, Chain* chain) {
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, runs->Step());
-    if (!row) return base::Status::Ok();
-    const std::string_view bytes = runs->BlobView(2);
-    if (bytes.size() % kRunEntryBytes != 0) return base::Corruption(CheckpointName(checkpoint_id) + ": malformed block run");
-    const size_t count = bytes.size() / kRunEntryBytes;
-    if (count == 0) continue;
-    const int64_t first = runs->Int(1);
-    if (first < 0) return base::Corruption(CheckpointName(checkpoint_id) + ": block run at index " + std::to_string(first));
-    ASSIGN_OR_RETURN(ChainBlock * slots, Slot(chain, runs->Int(0), first + static_cast<int64_t>(count) - 1));
-    slots -= count - 1;
-    for (size_t i = 0; i < count; ++i) {
-      const RunEntry e = RunEntryAt(bytes, i);
-      ASSIGN_OR_RETURN(const uint32_t file, FileIndex(files, e.segment_id, checkpoint_id, chain));
-      ChainBlock& b = slots[i];
-      b.present = true;
-      b.key = e.key;
-      b.file = file;
-      b.offset = e.offset;
-      b.length = e.length;
-      b.crc = e.crc;
-      b.hot_length = e.hot_length;
-      b.hot_crc = e.hot_crc;
-      b.cold_crc = e.cold_crc;
-    }
-  }
-}
-
-// Mappings stored as runs (schema version 3), root first. They come after
-// every checkpoint_blocks row of the chain: a checkpoint is always written
-// after its parent, so no version-2 row can override a run.
-base::Status ApplyRuns(db::Db* db, std::span<const int64_t> ids, Chain* chain) {
-  // Primary-key order (layer, first_idx): no sort.
-  ASSIGN_OR_RETURN(db::Stmt runs, db->Prepare("SELECT layer, first_idx, entries FROM checkpoint_block_runs"
-                                              " WHERE checkpoint_id = ?1"));
-  ASSIGN_OR_RETURN(db::Stmt lookup, db->Prepare("SELECT file FROM segments WHERE id = ?1"));
-  SegmentFiles files{&lookup, {}, -1, 0};
-  for (auto id = ids.rbegin(); id != ids.rend(); ++id) {
-    runs.Reset();
-    runs.Bind(1, *id);
-    RETURN_IF_ERROR(ApplyRunsOf(*id, &runs, &files, chain));
-  }
-  return base::Status::Ok();
+// A location from a row of schema 2 or 3 as a packed entry; `file` is
+// already an index into Chain::files.
+base::Result<DeltaEntry> LegacyEntry(const blocks::BlockKey& key, uint32_t file, const RunEntry& where) {
+  if (where.length > UINT32_MAX) return base::Corruption("block " + key.ToHex() + " is over 4 GiB");
+  DeltaEntry e{key, file, where.offset, static_cast<uint32_t>(where.length), where.crc,
+               // Not split (schema 1): a length the restore refuses clearly.
+               where.hot_length < 0 ? UINT32_MAX : static_cast<uint32_t>(where.hot_length), where.hot_crc,
+               where.cold_crc};
+  return e;
 }
 
 }  // namespace
+
+// Applies one checkpoint's delta after another, root first.
+class ChainBuilder {
+ public:
+  ChainBuilder(db::Db* db, blocks::SegmentReader* reader, Chain* chain) : db_(db), reader_(reader), chain_(chain) {
+    chain_->file_maps_.emplace_back();  // map 0: the identity, for converted rows
+  }
+
+  // Schema 4: the record at `where`, CRC-checked here.
+  base::Status ApplyRecord(int64_t id, int64_t history_base, const blocks::BlockLocation& where) {
+    auto mapped = reader_->MapFile(where.file);
+    if (!mapped.ok()) return mapped.status().WithContext(CheckpointName(id) + ": its delta");
+    const base::MappedFile& file = **mapped;
+    if (where.offset > file.size() || where.length > file.size() - where.offset) {
+      const uint64_t have = where.offset > file.size() ? 0 : file.size() - where.offset;
+      return base::Corruption(blocks::SegmentReader::Where(where) + ": the file ends " +
+                              std::to_string(where.length - have) + " bytes short of " + CheckpointName(id) +
+                              "'s delta");
+    }
+    const std::string_view bytes(reinterpret_cast<const char*>(file.data()) + where.offset, where.length);
+    const uint32_t crc = base::Crc32c(bytes.data(), bytes.size());
+    if (crc != where.crc) {
+      return base::Corruption(blocks::SegmentReader::Where(where) + ": " + CheckpointName(id) + ": delta CRC32C " +
+                              util::Hex32(crc) + ", the index says " + util::Hex32(where.crc));
+    }
+    auto view = ParseDelta(bytes);
+    if (!view.ok()) return view.status().WithContext(CheckpointName(id) + " (" + blocks::SegmentReader::Where(where) + ")");
+    if (chain_->mapped_.empty() || chain_->mapped_.back() != *mapped) chain_->mapped_.push_back(*mapped);
+    RETURN_IF_ERROR(AddTokens(id, history_base, view->tokens));
+    const uint32_t file_map = static_cast<uint32_t>(chain_->file_maps_.size());
+    std::vector<uint32_t>& map = chain_->file_maps_.emplace_back();
+    for (std::string_view name : view->files) map.push_back(GlobalFile(name));
+    for (const DeltaView::Run& r : view->runs) {
+      RETURN_IF_ERROR(AddRun(id, r.layer, r.first, {r.entries, file_map}));
+    }
+    return base::Status::Ok();
+  }
+
+  // Schemas 2 and 3: the token blob, mapping rows and runs of checkpoint `id`.
+  base::Status ApplyRows(int64_t id, int64_t history_base) {
+    {
+      ASSIGN_OR_RETURN(db::Stmt toks, db_->Prepare("SELECT tokens FROM checkpoints WHERE id = ?1"));
+      toks.Bind(1, id);
+      ASSIGN_OR_RETURN(bool row, toks.Step());
+      if (!row) return base::NotFound(CheckpointName(id) + " does not exist");
+      const std::string& owned = chain_->owned_.emplace_back(toks.BlobView(0));
+      RETURN_IF_ERROR(AddTokens(id, history_base, owned));
+    }
+    RETURN_IF_ERROR(ApplyMappingRows(id));
+    return ApplyRunRows(id);
+  }
+
+  base::Status Finish() {
+    if (history_size_ != chain_->n_past) {
+      return base::Corruption(CheckpointName(chain_->checkpoint_id) + " records n_past " +
+                              std::to_string(chain_->n_past) + " but its chain holds " +
+                              std::to_string(history_size_) + " tokens");
+    }
+    return base::Status::Ok();
+  }
+
+ private:
+  base::Status AddTokens(int64_t id, int64_t base, std::string_view bytes) {
+    if (bytes.size() % 4 != 0) return base::Corruption(CheckpointName(id) + ": malformed token delta");
+    if (base < 0 || base > history_size_) {
+      return base::Corruption(CheckpointName(id) + " keeps " + std::to_string(base) + " tokens of a parent history of " +
+                              std::to_string(history_size_));
+    }
+    history_size_ = base + static_cast<int64_t>(bytes.size() / 4);
+    chain_->tokens_.push_back({base, bytes});
+    return base::Status::Ok();
+  }
+
+  uint32_t GlobalFile(std::string_view name) {
+    auto it = file_index_.find(name);
+    if (it == file_index_.end()) {
+      chain_->files.emplace_back(name);
+      const auto index = static_cast<uint32_t>(chain_->files.size() - 1);
+      chain_->file_maps_[0].push_back(index);
+      it = file_index_.emplace(std::string(name), index).first;
+    }
+    return it->second;
+  }
+
+  // Points (layer, first...) at the run's entries.
+  base::Status AddRun(int64_t id, uint64_t layer, uint64_t first, Chain::Run run) {
+    const size_t count = run.entries.size() / kDeltaEntryBytes;
+    if (count == 0) return base::Status::Ok();
+    if (layer > 1'000'000 || first + count > (uint64_t{1} << 40)) {
+      return base::Corruption(CheckpointName(id) + ": block mapping out of range");
+    }
+    auto& blocks = chain_->blocks_;
+    if (blocks.size() <= layer) blocks.resize(layer + 1);
+    auto& per_layer = blocks[layer];
+    if (per_layer.size() < first + count) per_layer.resize(first + count);
+    const auto run_index = static_cast<uint32_t>(chain_->runs_.size());
+    chain_->runs_.push_back(run);
+    ChainBlock* slot = per_layer.data() + first;
+    for (size_t i = 0; i < count; ++i) slot[i] = {run_index, static_cast<uint32_t>(i)};
+    return base::Status::Ok();
+  }
+
+  base::Result<uint32_t> SegmentFile(int64_t id, int64_t segment_id) {
+    auto it = segment_files_.find(segment_id);
+    if (it != segment_files_.end()) return it->second;
+    if (!segment_lookup_) {
+      ASSIGN_OR_RETURN(db::Stmt stmt, db_->Prepare("SELECT file FROM segments WHERE id = ?1"));
+      segment_lookup_.emplace(std::move(stmt));
+    }
+    segment_lookup_->Reset();
+    segment_lookup_->Bind(1, segment_id);
+    ASSIGN_OR_RETURN(bool found, segment_lookup_->Step());
+    if (!found) {
+      return base::Corruption(CheckpointName(id) + ": its blocks name segment " + std::to_string(segment_id) +
+                              ", which the store does not have");
+    }
+    const uint32_t index = GlobalFile(segment_lookup_->Text(0));
+    segment_files_.emplace(segment_id, index);
+    return index;
+  }
+
+  // Schema 2: one row per mapping, its location joined from `blocks`.
+  base::Status ApplyMappingRows(int64_t id) {
+    ASSIGN_OR_RETURN(db::Stmt blk, db_->Prepare("SELECT cb.layer, cb.idx, cb.block_key, b.segment_id, b.offset,"
+                                                " b.length, b.crc, b.hot_length, b.hot_crc, b.cold_crc"
+                                                " FROM checkpoint_blocks cb JOIN blocks b ON b.key = cb.block_key"
+                                                " WHERE cb.checkpoint_id = ?1"));
+    blk.Bind(1, id);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, blk.Step());
+      if (!row) return base::Status::Ok();
+      blocks::BlockKey key;
+      if (!blocks::KeyFromBytes(blk.Blob(2), &key)) return base::Corruption(CheckpointName(id) + ": malformed block key");
+      ASSIGN_OR_RETURN(const uint32_t file, SegmentFile(id, blk.Int(3)));
+      const RunEntry where{key, 0, static_cast<uint64_t>(blk.Int(4)), static_cast<uint64_t>(blk.Int(5)),
+                           static_cast<uint32_t>(blk.Int(6)), blk.Int(7), static_cast<uint32_t>(blk.Int(8)),
+                           static_cast<uint32_t>(blk.Int(9))};
+      ASSIGN_OR_RETURN(const DeltaEntry e, LegacyEntry(key, file, where));
+      std::string& owned = chain_->owned_.emplace_back();
+      AppendDeltaEntry(&owned, e);
+      if (blk.Int(0) < 0 || blk.Int(1) < 0) return base::Corruption(CheckpointName(id) + ": block mapping out of range");
+      RETURN_IF_ERROR(AddRun(id, static_cast<uint64_t>(blk.Int(0)), static_cast<uint64_t>(blk.Int(1)), {owned, 0}));
+    }
+  }
+
+  // Schema 3: runs of RunEntry (segment ids) in checkpoint_block_runs.
+  base::Status ApplyRunRows(int64_t id) {
+    ASSIGN_OR_RETURN(db::Stmt runs, db_->Prepare("SELECT layer, first_idx, entries FROM checkpoint_block_runs"
+                                                 " WHERE checkpoint_id = ?1"));
+    runs.Bind(1, id);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, runs.Step());
+      if (!row) return base::Status::Ok();
+      const std::string_view bytes = runs.BlobView(2);
+      if (bytes.size() % kRunEntryBytes != 0) return base::Corruption(CheckpointName(id) + ": malformed block run");
+      if (runs.Int(0) < 0 || runs.Int(1) < 0) return base::Corruption(CheckpointName(id) + ": block mapping out of range");
+      std::string& owned = chain_->owned_.emplace_back();
+      for (size_t i = 0; i < bytes.size() / kRunEntryBytes; ++i) {
+        const RunEntry r = RunEntryAt(bytes, i);
+        ASSIGN_OR_RETURN(const uint32_t file, SegmentFile(id, r.segment_id));
+        ASSIGN_OR_RETURN(const DeltaEntry e, LegacyEntry(r.key, file, r));
+        AppendDeltaEntry(&owned, e);
+      }
+      RETURN_IF_ERROR(AddRun(id, static_cast<uint64_t>(runs.Int(0)), static_cast<uint64_t>(runs.Int(1)), {owned, 0}));
+    }
+  }
+
+  db::Db* db_;
+  blocks::SegmentReader* reader_;
+  Chain* chain_;
+  int64_t history_size_ = 0;
+  std::map<std::string, uint32_t, std::less<>> file_index_;
+  std::map<int64_t, uint32_t> segment_files_;
+  std::optional<db::Stmt> segment_lookup_;
+};
+
+ChainEntry Chain::Entry(const ChainBlock& b) const {
+  const Run& run = runs_[b.run];
+  ChainEntry e = DeltaEntryAt(run.entries, b.entry);
+  e.file = file_maps_[run.file_map][e.file];
+  return e;
+}
+
+blocks::BlockLocation Chain::Location(const ChainBlock& b) const {
+  const ChainEntry e = Entry(b);
+  return LocationOf(e, files[e.file]);
+}
+
+std::vector<int32_t> Chain::History() const {
+  std::vector<int32_t> out;
+  out.reserve(static_cast<size_t>(n_past));
+  for (const Tokens& t : tokens_) {
+    out.resize(static_cast<size_t>(t.base));
+    DecodeTokens(t.bytes, &out);  // sizes checked by LoadChain
+  }
+  return out;
+}
 
 std::string EncodeTokens(std::span<const int32_t> tokens) {
   std::string out;
@@ -161,10 +281,9 @@ base::Result<std::vector<int64_t>> ChainIds(db::Db* db, int64_t checkpoint_id) {
   return ids;
 }
 
-base::Result<Chain> LoadChain(db::Db* db, int64_t checkpoint_id) {
+base::Result<Chain> LoadChain(db::Db* db, blocks::SegmentReader* reader, int64_t checkpoint_id) {
   Chain chain;
   chain.checkpoint_id = checkpoint_id;
-  ASSIGN_OR_RETURN(const std::vector<int64_t> ids, ChainIds(db, checkpoint_id));  // the checkpoint first
   {
     ASSIGN_OR_RETURN(db::Stmt head,
                      db->Prepare("SELECT session_id, seq, n_past, live_file, live_bytes, live_crc, sampler"
@@ -182,67 +301,34 @@ base::Result<Chain> LoadChain(db::Db* db, int64_t checkpoint_id) {
       return base::Corruption(CheckpointName(checkpoint_id) + ": malformed sampler state");
     }
   }
-  {
-    // Token deltas, root first. One indexed read per checkpoint: a single
-    // query ordered by depth would sort every row, token blobs and all,
-    // through SQLite's sorter (spilling at a million tokens).
-    ASSIGN_OR_RETURN(db::Stmt toks, db->Prepare("SELECT history_base, tokens FROM checkpoints WHERE id = ?1"));
-    for (auto id = ids.rbegin(); id != ids.rend(); ++id) {
-      toks.Reset();
-      toks.Bind(1, *id);
-      ASSIGN_OR_RETURN(bool row, toks.Step());
-      if (!row) return base::NotFound(CheckpointName(*id) + " (in the chain of " + CheckpointName(checkpoint_id) +
-                                      ") does not exist");
-      const int64_t base_len = toks.Int(0);
-      if (base_len < 0 || base_len > static_cast<int64_t>(chain.history.size())) {
-        return base::Corruption(CheckpointName(*id) + " keeps " + std::to_string(base_len) +
-                                " tokens of a parent history of " + std::to_string(chain.history.size()));
-      }
-      chain.history.resize(static_cast<size_t>(base_len));
-      if (!DecodeTokens(toks.BlobView(1), &chain.history)) {
-        return base::Corruption(CheckpointName(*id) + ": malformed token blob");
-      }
+  // The whole chain in one query, root first. Small columns only: sorting
+  // a token blob of an older row would push it through SQLite's sorter.
+  ASSIGN_OR_RETURN(db::Stmt rows, db->Prepare(std::string(kChainCte) +
+                                              "SELECT c.id, c.history_base, s.file, c.delta_offset, c.delta_length,"
+                                              " c.delta_crc, c.delta_segment IS NOT NULL FROM chain"
+                                              " JOIN checkpoints c ON c.id = chain.id"
+                                              " LEFT JOIN segments s ON s.id = c.delta_segment"
+                                              " ORDER BY chain.depth DESC"));
+  rows.Bind(1, checkpoint_id);
+  ChainBuilder builder(db, reader, &chain);
+  int64_t applied = 0;
+  for (;; ++applied) {
+    ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) break;
+    const int64_t id = rows.Int(0);
+    if (rows.Int(6) == 0) {
+      RETURN_IF_ERROR(builder.ApplyRows(id, rows.Int(1)));
+      continue;
     }
-  }
-  if (static_cast<int64_t>(chain.history.size()) != chain.n_past) {
-    return base::Corruption(CheckpointName(checkpoint_id) + " records n_past " + std::to_string(chain.n_past) +
-                            " but its chain holds " + std::to_string(chain.history.size()) + " tokens");
-  }
-  {
-    ASSIGN_OR_RETURN(db::Stmt blk, db->Prepare(std::string(kChainCte) +
-                                               "SELECT cb.layer, cb.idx, cb.block_key, s.file, b.offset, b.length,"
-                                               " b.crc, b.hot_length, b.hot_crc, b.cold_crc FROM chain"
-                                               " JOIN checkpoint_blocks cb ON cb.checkpoint_id = chain.id"
-                                               " JOIN blocks b ON b.key = cb.block_key"
-                                               " JOIN segments s ON s.id = b.segment_id"
-                                               " ORDER BY chain.depth DESC"));
-    blk.Bind(1, checkpoint_id);
-    std::map<std::string, uint32_t> legacy_files;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, blk.Step());
-      if (!row) break;
-      ASSIGN_OR_RETURN(ChainBlock * slot, Slot(&chain, blk.Int(0), blk.Int(1)));
-      ChainBlock& b = *slot;
-      b.present = true;
-      if (!blocks::KeyFromBytes(blk.Blob(2), &b.key)) {
-        return base::Corruption(CheckpointName(checkpoint_id) + ": malformed block key");
-      }
-      const std::string file = blk.Text(3);
-      auto known = legacy_files.find(file);
-      if (known == legacy_files.end()) {
-        chain.files.push_back(file);
-        known = legacy_files.emplace(file, static_cast<uint32_t>(chain.files.size() - 1)).first;
-      }
-      b.file = known->second;
-      b.offset = static_cast<uint64_t>(blk.Int(4));
-      b.length = static_cast<uint64_t>(blk.Int(5));
-      b.crc = static_cast<uint32_t>(blk.Int(6));
-      b.hot_length = blk.Int(7);
-      b.hot_crc = static_cast<uint32_t>(blk.Int(8));
-      b.cold_crc = static_cast<uint32_t>(blk.Int(9));
+    if (rows.IsNull(2)) {
+      return base::Corruption(CheckpointName(id) + "'s delta names a segment the store does not have");
     }
+    blocks::BlockLocation where{rows.Text(2), static_cast<uint64_t>(rows.Int(3)), static_cast<uint64_t>(rows.Int(4)),
+                                static_cast<uint32_t>(rows.Int(5))};
+    RETURN_IF_ERROR(builder.ApplyRecord(id, rows.Int(1), where));
   }
-  RETURN_IF_ERROR(ApplyRuns(db, ids, &chain));
+  if (applied == 0) return base::NotFound(CheckpointName(checkpoint_id) + " does not exist");
+  RETURN_IF_ERROR(builder.Finish());
   return chain;
 }
 

@@ -22,6 +22,8 @@ class ContextKv final : public KvState {
     if (mutable_ == nullptr) return base::Internal("restore into a read-only context view");
     return mutable_->RestoreKv(live_state, fetch);
   }
+  engine::KvMark kv_mark() const override { return ctx_->kv_mark(); }
+  int64_t unchanged_since(const engine::KvMark& mark) const override { return ctx_->kv_unchanged_since(mark); }
 
  private:
   const engine::Context* ctx_;

@@ -28,6 +28,10 @@ class KvState {
   virtual base::Result<engine::KvBlock> ExportBlock(int layer, int64_t index) const = 0;
   virtual base::Result<std::string> ExportLiveState() const = 0;
   virtual base::Status Restore(std::string_view live_state, const engine::KvBlockFetcher& fetch) = 0;
+  // engine::Context::kv_mark and kv_unchanged_since: which blocks still
+  // hold what they held when a checkpoint was taken.
+  virtual engine::KvMark kv_mark() const = 0;
+  virtual int64_t unchanged_since(const engine::KvMark& mark) const = 0;
 };
 
 // Adapts a Context. Restore needs a mutable one: pass nullptr for a

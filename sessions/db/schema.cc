@@ -109,8 +109,22 @@ CREATE TABLE checkpoint_block_runs(
 ) WITHOUT ROWID;
 )sql";
 
+// Version 4: a checkpoint's tokens and mappings move out of SQLite into
+// one delta record in its writer's segment (sessions/checkpoint/delta.h),
+// which a resume maps and reads in place; the row points at it. Rows of
+// earlier versions keep their token blob and mapping rows, and stay
+// readable. gc keeps a segment while any checkpoint's delta lives in it or
+// names a block in it.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE checkpoints ADD COLUMN delta_segment INTEGER REFERENCES segments(id);
+ALTER TABLE checkpoints ADD COLUMN delta_offset INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE checkpoints ADD COLUMN delta_length INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE checkpoints ADD COLUMN delta_crc INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX checkpoints_by_delta_segment ON checkpoints(delta_segment);
+)sql";
+
 const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
+  static const std::vector<const char*> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
   return kMigrations;
 }
 

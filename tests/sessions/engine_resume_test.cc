@@ -270,6 +270,7 @@ TEST_CASE("Resume after a truncation and regrowth is bit-identical", "[sessions]
 // Flips one byte of every block record's payload in the session's segment
 // files: `from_end` bytes before the payload's end (in its cold part), or
 // `from_start` bytes after its start (in its hot part) when from_end < 0.
+// Checkpoint deltas (records starting "LHD1") are left alone.
 void DamageEveryBlock(const std::string& dir, int64_t from_end, int64_t from_start) {
   auto* fs = base::DefaultFileSystem();
   for (const std::string& name : Unwrap(fs->ListDir(dir + "/blocks"))) {
@@ -280,6 +281,10 @@ void DamageEveryBlock(const std::string& dir, int64_t from_end, int64_t from_sta
       std::memcpy(&len, bytes.data() + at + 4, 4);
       const size_t payload = at + 24;
       REQUIRE(payload + len + 4 <= bytes.size());
+      if (bytes.compare(payload, 4, "LHD1") == 0) {
+        at = payload + len + 4;
+        continue;
+      }
       bytes[from_end >= 0 ? payload + len - 1 - static_cast<size_t>(from_end)
                           : payload + static_cast<size_t>(from_start)] ^= 0x20;
       at = payload + len + 4;
@@ -333,3 +338,35 @@ TEST_CASE("A corrupt cold payload is detected when first read, never used", "[se
   CHECK(again->Eval(std::vector<int32_t>{6}).code() == base::StatusCode::kCorruption);
 }
 
+
+TEST_CASE("Blocks recomputed after a truncation are checkpointed even where the tokens did not change",
+          "[sessions][engine]") {
+  // The agent truncates the cache to a token boundary and re-evaluates,
+  // sometimes with the same tokens as before. Recomputed with another
+  // chunking (prefill selection differs from decode), their rows can
+  // differ in the last bits: a checkpoint must store what the context now
+  // holds, or a resume would not be bit-identical.
+  const std::string dir = testing::MakeTempDir("lh_sess_recompute");
+  auto model = Unwrap(engine::Model::Load(TinyModel(dir, "llama", 5)));
+  std::vector<int32_t> h = Prompt(model, 200);
+  auto ctx = MakeContext(model);
+  REQUIRE(ctx->Eval(h).ok());
+  auto store = OpenStore(dir);
+  auto writer = Unwrap(store->Create(*ctx, {.name = "s"}));
+  Unwrap(writer->Checkpoint(*ctx, h, {}));
+
+  ctx->Truncate(70);
+  for (size_t i = 70; i < h.size(); ++i) REQUIRE(ctx->Eval(std::span<const int32_t>(&h[i], 1)).ok());
+  const std::vector<int32_t> more = {3, 1, 4, 1, 5, 9, 2, 6};
+  REQUIRE(ctx->Eval(more).ok());
+  h.insert(h.end(), more.begin(), more.end());
+  Unwrap(writer->Checkpoint(*ctx, h, {}));
+
+  auto resumed = MakeContext(model);
+  CHECK(Unwrap(store->Load("s", resumed.get())).history == h);
+  CheckSameBlocks(*resumed, *ctx, model.Summary().n_layer);
+  const auto a = ctx->logits();
+  const auto b = resumed->logits();
+  REQUIRE(a.size() == b.size());
+  CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+}

@@ -75,6 +75,7 @@ base::Result<std::string> FakeKv::ExportLiveState() const {
 }
 
 base::Status FakeKv::Restore(std::string_view live, const engine::KvBlockFetcher& fetch) {
+  ++restores_;
   n_past_ = 0;
   prefix_.clear();
   open_.clear();
@@ -96,7 +97,7 @@ base::Status FakeKv::Restore(std::string_view live, const engine::KvBlockFetcher
   std::vector<base::Hash128Value> prefix;
   for (int layer = 0; layer < o_.n_layers; ++layer) {
     for (int64_t i = 0; i < closed_blocks(layer); ++i) {
-      auto view = fetch(layer, i);
+      auto view = engine::FetchOne(fetch, layer, i);
       if (!view.ok()) {
         n_past_ = 0;
         return view.status();
@@ -131,7 +132,7 @@ base::Status FakeKv::Restore(std::string_view live, const engine::KvBlockFetcher
   // Verify each block against the chain: a block from another prefix fails.
   for (int layer = 0; layer < o_.n_layers; ++layer) {
     for (int64_t i = 0; i < closed_blocks(layer); ++i) {
-      auto view = fetch(layer, i);
+      auto view = engine::FetchOne(fetch, layer, i);
       if (!view.ok() || std::string(view->hot) + std::string(view->cold) != MakeBlock(layer, i)) {
         n_past_ = 0;
         return base::Corruption("fake block mismatch");

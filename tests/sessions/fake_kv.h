@@ -12,6 +12,7 @@
 // fetcher's cold CRC at restore (it reads every byte anyway).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -49,6 +50,11 @@ class FakeKv final : public sessions::internal::KvState {
   base::Result<engine::KvBlock> ExportBlock(int layer, int64_t index) const override;
   base::Result<std::string> ExportLiveState() const override;
   base::Status Restore(std::string_view live_state, const engine::KvBlockFetcher& fetch) override;
+  // The fake only ever replaces its whole state (Restore): an edit to 0.
+  engine::KvMark kv_mark() const override { return {restores_, n_past_}; }
+  int64_t unchanged_since(const engine::KvMark& mark) const override {
+    return mark.edits == restores_ ? std::min(mark.n_past, n_past_) : 0;
+  }
 
   int64_t blocks_exported() const { return exported_; }
 
@@ -61,6 +67,7 @@ class FakeKv final : public sessions::internal::KvState {
   std::vector<base::Hash128Value> prefix_;  // hash at each block boundary
   std::vector<int32_t> open_;               // tokens after MinClosed() blocks
   mutable int64_t exported_ = 0;
+  int64_t restores_ = 0;
 };
 
 }  // namespace sessions_testing

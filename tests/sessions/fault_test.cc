@@ -200,7 +200,21 @@ TEST_CASE("Corrupt block and live-state bytes are reported, never used", "[sessi
     CHECK(kv.n_past() == 0);
   }
   {
-    // A file cut short of a block.
+    // A byte of the checkpoint's delta (the segment's last record: its
+    // tokens and block mappings).
+    std::string bytes = good;
+    bytes[bytes.size() - 30] ^= 0x01;
+    RequireOk(f.mem->WriteFileAtomic(path, bytes));
+    FakeKv kv;
+    auto r = store->LoadInto("s", &kv);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == base::StatusCode::kCorruption);
+    CHECK(r.status().message().find("delta CRC32C") != std::string::npos);
+    CHECK(r.status().message().find(seg_of_s) != std::string::npos);
+    CHECK(kv.n_past() == 0);
+  }
+  {
+    // A file cut short (of the blocks and the delta after them).
     RequireOk(f.mem->WriteFileAtomic(path, good.substr(0, kPayload + 10)));
     FakeKv kv;
     auto r = store->LoadInto("s", &kv);

@@ -7,7 +7,6 @@
 
 #include "base/fault_filesystem.h"
 #include "sessions/blocks/block_key.h"
-#include "sessions/checkpoint/block_runs.h"
 #include "sessions/db/sqlite.h"
 #include "tests/sessions/session_fixture.h"
 
@@ -205,6 +204,62 @@ TEST_CASE("A second writer gets a clear error", "[sessions]") {
   CHECK(other->Remove("busy").code() == base::StatusCode::kBusy);
   writer.reset();  // released: the next writer gets it
   CHECK(other->OpenWriter("busy").ok());
+}
+
+TEST_CASE("After the writer restores an earlier checkpoint, a checkpoint stores only what differs", "[sessions]") {
+  StoreFixture f;
+  auto store = f.Open();
+  FakeKv kv;
+  auto history = Tokens(0, 64);
+  kv.Eval(history);
+  auto writer = Unwrap(store->CreateFor(kv, {.name = "s"}));
+  const int64_t first = Unwrap(writer->CheckpointFrom(kv, history, Sampler(1))).checkpoint_id;
+  auto more = Tokens(64, 64);
+  kv.Eval(more);
+  Append(&history, more);
+  Unwrap(writer->CheckpointFrom(kv, history, Sampler(2)));
+
+  // An undo to the first checkpoint, then another continuation.
+  FakeKv undone;
+  CHECK(Unwrap(writer->RestoreAtInto(first, &undone)).history == Tokens(0, 64));
+  auto other = Tokens(900, 24);
+  undone.Eval(other);
+  auto undone_history = Tokens(0, 64);
+  Append(&undone_history, other);
+  const int64_t exported = undone.blocks_exported();
+  Unwrap(writer->CheckpointFrom(undone, undone_history, Sampler(3)));
+  // The restored blocks are known to be the head's: only the 3 new blocks
+  // of each of the 3 layers are exported.
+  CHECK(undone.blocks_exported() - exported == 3 * 3);
+  FakeKv resumed;
+  CHECK(Unwrap(store->LoadInto("s", &resumed)).history == undone_history);
+  CHECK(resumed.Digest() == undone.Digest());
+  CHECK(writer->RestoreAtInto(first + 1000, &resumed).status().code() == base::StatusCode::kNotFound);
+}
+
+TEST_CASE("A long history is decoded beside the restore and comes back whole", "[sessions]") {
+  // Past 64K tokens the resume decodes the history on a second thread.
+  StoreFixture f;
+  auto store = f.Open();
+  FakeKvOptions small;
+  small.block_bytes = 64;
+  FakeKv kv(small);
+  auto history = Tokens(0, 70'000);
+  kv.Eval(history);
+  {
+    auto writer = Unwrap(store->CreateFor(kv, {.name = "long"}));
+    Unwrap(writer->CheckpointFrom(kv, history, Sampler(1)));
+    auto more = Tokens(70'000, 100);
+    kv.Eval(more);
+    Append(&history, more);
+    Unwrap(writer->CheckpointFrom(kv, history, Sampler(2)));
+  }
+  FakeKv resumed(small);
+  auto writer = Unwrap(store->OpenWriter("long"));
+  CHECK(Unwrap(writer->RestoreInto(&resumed)).history == history);
+  CHECK(resumed.Digest() == kv.Digest());
+  FakeKv read(small);
+  CHECK(Unwrap(store->LoadInto("long", &read)).history == history);
 }
 
 TEST_CASE("A session refuses another model or policy", "[sessions]") {
@@ -425,6 +480,8 @@ class HookedKv final : public sessions::internal::KvState {
     if (before_) std::exchange(before_, nullptr)();
     return inner_->Restore(live, fetch);
   }
+  engine::KvMark kv_mark() const override { return inner_->kv_mark(); }
+  int64_t unchanged_since(const engine::KvMark& m) const override { return inner_->unchanged_since(m); }
 
  private:
   FakeKv* inner_;
@@ -461,65 +518,4 @@ TEST_CASE("A resume survives gc compacting its blocks mid-restore", "[sessions][
   CHECK(compacted == 1);
   CHECK(r.history == Tokens(0, 16));
   CHECK(k.Digest() == digest_at_first);
-}
-
-TEST_CASE("Checkpoints of a version-2 store resume after the migration to runs", "[sessions][db]") {
-  StoreFixture f;
-  FakeKv kv;
-  std::vector<int32_t> history = Tokens(0, 100);
-  kv.Eval(history);
-  {
-    auto store = f.Open();
-    auto writer = Unwrap(store->CreateFor(kv, {.name = "old"}));
-    Unwrap(writer->CheckpointFrom(kv, history, Sampler(7)));
-  }
-  {
-    // Rewrite the store as version 2 kept it: one checkpoint_blocks row
-    // per mapping, no runs table.
-    auto db = Unwrap(sessions::db::Db::Open(f.dir + "/sessions.db", 1000));
-    struct Mapping {
-      int64_t checkpoint, layer, index;
-      sessions::blocks::BlockKey key;
-    };
-    std::vector<Mapping> mappings;
-    {
-      auto runs = Unwrap(db->Prepare("SELECT checkpoint_id, layer, first_idx, entries FROM checkpoint_block_runs"));
-      while (Unwrap(runs.Step())) {
-        std::vector<sessions::checkpoint::RunEntry> entries;
-        REQUIRE(sessions::checkpoint::DecodeRunEntries(runs.Blob(3), &entries));
-        for (size_t i = 0; i < entries.size(); ++i) {
-          mappings.push_back({runs.Int(0), runs.Int(1), runs.Int(2) + static_cast<int64_t>(i), entries[i].key});
-        }
-      }
-    }
-    auto ins = Unwrap(db->Prepare("INSERT INTO checkpoint_blocks(checkpoint_id, layer, idx, block_key) VALUES(?1, ?2, ?3, ?4)"));
-    int64_t rows = 0;
-    for (const Mapping& m : mappings) {
-      ins.Reset();
-      ins.Bind(1, m.checkpoint).Bind(2, m.layer).Bind(3, m.index).BindBlob(4, sessions::blocks::KeyToBytes(m.key));
-      RequireOk(ins.Run());
-      ++rows;
-    }
-    CHECK(rows == 12 + 11 + 12);
-    RequireOk(db->Exec("DROP TABLE checkpoint_block_runs; PRAGMA user_version = 2;"));
-  }
-  auto store = f.Open();  // migrates to version 3
-  auto writer = Unwrap(store->OpenWriter("old"));
-  FakeKv resumed;
-  CHECK(Unwrap(writer->RestoreInto(&resumed)).history == history);
-  CHECK(resumed.Digest() == kv.Digest());
-  // A new checkpoint on top writes runs; the chain mixes both kinds.
-  auto more = Tokens(100, 60);
-  kv.Eval(more);
-  resumed.Eval(more);
-  Append(&history, more);
-  Unwrap(writer->CheckpointFrom(resumed, history, Sampler(8)));
-  FakeKv reader;
-  CHECK(Unwrap(store->LoadInto("old", &reader)).history == history);
-  CHECK(reader.Digest() == kv.Digest());
-  // gc keeps every block either kind maps.
-  Unwrap(store->Gc());
-  FakeKv after_gc;
-  CHECK(Unwrap(store->LoadInto("old", &after_gc)).history == history);
-  CHECK(after_gc.Digest() == kv.Digest());
 }

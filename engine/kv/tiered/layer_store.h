@@ -140,9 +140,12 @@ class LayerStore {
   static constexpr uint8_t kColdPending = 1;  // restored in place, not yet checked
   static constexpr uint8_t kColdBad = 2;      // failed its check
 
+  // A restored block's hot part, ClosedBlockHotBytes(*this) long. 16 bytes:
+  // a million-token restore holds one per block.
   struct PendingHot {
-    std::string_view hot;  // kept alive by keep_alive_
-    std::optional<uint32_t> crc;
+    const char* hot;  // kept alive by keep_alive_
+    uint32_t crc = 0;
+    bool check_crc = false;
   };
   base::Status LoadHot(int64_t index, const PendingHot& block);
   void EnsureRing(int64_t needed);

@@ -103,6 +103,7 @@ base::Status LayerStore::RestoreLive(StateReader* r) {
     }
   }
   block_payload_.reserve(blocks);
+  pending_hot_.reserve(blocks);
   return base::Status::Ok();
 }
 
@@ -126,7 +127,8 @@ base::Status LayerStore::RestoreBlock(int64_t index, const KvBlockView& block) {
     // Nobody keeps the bytes: use them now, in order after any deferred
     // blocks, and check the cold part while it is in cache anyway.
     EnsureIndex();
-    RETURN_IF_ERROR(LoadHot(index, {block.hot, block.hot_crc}).WithContext(where()));
+    RETURN_IF_ERROR(LoadHot(index, {block.hot.data(), block.hot_crc.value_or(0), block.hot_crc.has_value()})
+                        .WithContext(where()));
     if (base::Crc32c(block.cold.data(), block.cold.size()) != block.cold_crc) {
       return base::Corruption(where() + ": its cold payload fails its CRC32C; the bytes were not used");
     }
@@ -139,7 +141,7 @@ base::Status LayerStore::RestoreBlock(int64_t index, const KvBlockView& block) {
   // on the layer's first use (EnsureIndex), the cold part on first read
   // (cold_block), so a resume costs neither.
   if (keep_alive_.empty() || keep_alive_.back() != block.keep_alive) keep_alive_.push_back(block.keep_alive);
-  pending_hot_.push_back({block.hot, block.hot_crc});
+  pending_hot_.push_back({block.hot.data(), block.hot_crc.value_or(0), block.hot_crc.has_value()});
   cold_crc_[i] = block.cold_crc;
   cold_state_[i].store(kColdPending, std::memory_order_release);
   block_payload_.push_back(reinterpret_cast<const uint8_t*>(block.cold.data()));
@@ -179,15 +181,15 @@ base::Status LayerStore::LoadHot(int64_t index, const PendingHot& block) {
       head.sum_v.resize(head.sum_v.size() + static_cast<size_t>(d));
     }
   }
-  if (block.crc) {
-    const uint32_t crc = base::Crc32c(block.hot.data(), block.hot.size());
-    if (crc != *block.crc) {
+  const std::span<const uint8_t> hot(reinterpret_cast<const uint8_t*>(block.hot), ClosedBlockHotBytes(*this));
+  if (block.check_crc) {
+    const uint32_t crc = base::Crc32c(hot.data(), hot.size());
+    if (crc != block.crc) {
       char hex[40];
-      std::snprintf(hex, sizeof hex, "%08x, bytes give %08x", *block.crc, crc);
+      std::snprintf(hex, sizeof hex, "%08x, bytes give %08x", block.crc, crc);
       return base::Corruption(std::string("its hot part fails its CRC32C (checkpoint says ") + hex + ")");
     }
   }
-  const std::span<const uint8_t> hot(reinterpret_cast<const uint8_t*>(block.hot.data()), block.hot.size());
   auto parsed = ParseClosedBlock(hot, block_payload_bytes());
   if (!parsed.ok()) return parsed.status();
   const ClosedBlockHeader& h = *parsed;

@@ -1,6 +1,9 @@
 // TieredCache's checkpoint half: closed blocks in block_format.h's format,
 // and a live state that wraps each layer's (LayerStore::ExportLive).
+#include <algorithm>
 #include <cstring>
+#include <span>
+#include <vector>
 
 #include "engine/kv/tiered/block_format.h"
 #include "engine/kv/tiered/tiered_cache.h"
@@ -52,6 +55,8 @@ base::Status TieredCache::Restore(std::string_view live, const KvBlockFetcher& f
     if (std::memcmp(magic, kLiveMagic, 8) != 0) return r.Bad("magic", "not a tiered KV live state of this version");
     int32_t n_layer = 0;
     int64_t cap = 0, n = 0;
+    constexpr int64_t kFetchBatch = 4096;
+    std::vector<KvBlockView> batch(static_cast<size_t>(kFetchBatch));
     RETURN_IF_ERROR(r.Get("n_layer", &n_layer));
     RETURN_IF_ERROR(r.Get("far_distance_cap", &cap));
     RETURN_IF_ERROR(r.Get("n_positions", &n));
@@ -66,9 +71,14 @@ base::Status TieredCache::Restore(std::string_view live, const KvBlockFetcher& f
       RETURN_IF_ERROR(L.RestoreLive(&r));
       if (L.n_positions() != n) return r.Bad("n_positions", "layer " + std::to_string(l) + " disagrees");
       const int64_t n_blocks = n / L.geometry().params.block;
-      for (int64_t b = 0; b < n_blocks; ++b) {
-        ASSIGN_OR_RETURN(KvBlockView block, fetch(l, b));
-        RETURN_IF_ERROR(L.RestoreBlock(b, block));
+      for (int64_t first = 0; first < n_blocks; first += kFetchBatch) {
+        const auto count = static_cast<size_t>(std::min(kFetchBatch, n_blocks - first));
+        const std::span<KvBlockView> views(batch.data(), count);
+        RETURN_IF_ERROR(fetch(l, first, views));
+        for (size_t k = 0; k < count; ++k) {
+          RETURN_IF_ERROR(L.RestoreBlock(first + static_cast<int64_t>(k), views[k]));
+          views[k] = {};  // drop its hold on the bytes now, not at the next batch
+        }
       }
     }
     if (r.remaining() != 0) return r.Bad("end", std::to_string(r.remaining()) + " trailing bytes");

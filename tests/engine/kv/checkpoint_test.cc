@@ -81,13 +81,13 @@ uint32_t ColdCrc(const Checkpoint& c, int layer, int64_t index) {
 // are those of `recorded` (default: c itself), as a store records them
 // when it writes the blocks.
 engine::KvBlockFetcher FetchFrom(const Checkpoint& c, const Checkpoint* recorded = nullptr) {
-  return [&c, recorded](int layer, int64_t index) -> base::Result<engine::KvBlockView> {
+  return engine::FetchEach([&c, recorded](int layer, int64_t index) -> base::Result<engine::KvBlockView> {
     auto it = c.blocks.find({layer, index});
     if (it == c.blocks.end()) return base::NotFound("no block");
     engine::KvBlockView view = engine::ViewOf(it->second);
     if (recorded) view.cold_crc = ColdCrc(*recorded, layer, index);
     return view;
-  };
+  });
 }
 
 // Views kept alive by a shared copy of the checkpoint, as a mapped file
@@ -95,14 +95,14 @@ engine::KvBlockFetcher FetchFrom(const Checkpoint& c, const Checkpoint* recorded
 // first read.
 engine::KvBlockFetcher FetchInPlace(std::shared_ptr<const Checkpoint> c,
                                     std::shared_ptr<const Checkpoint> recorded = nullptr) {
-  return [c, recorded](int layer, int64_t index) -> base::Result<engine::KvBlockView> {
+  return engine::FetchEach([c, recorded](int layer, int64_t index) -> base::Result<engine::KvBlockView> {
     auto it = c->blocks.find({layer, index});
     if (it == c->blocks.end()) return base::NotFound("no block");
     engine::KvBlockView view = engine::ViewOf(it->second);
     if (recorded) view.cold_crc = ColdCrc(*recorded, layer, index);
     view.keep_alive = c;
     return view;
-  };
+  });
 }
 
 bool SameLogits(const engine::Context& a, const engine::Context& b) {
