@@ -115,13 +115,7 @@ void Transformer::Attention(int layer, int64_t n) {
   };
   const base::FunctionRef<void(int64_t, int64_t)> prepare(norm_rows);
   const MatMulTarget qkv[] = {{L.wq, q_.data()}, {L.wk, k_.data()}, {L.wv, v_.data()}};
-  SharedMatMul proj_in;
-  proj_in.x = xn_.data();
-  proj_in.n_tokens = n;
-  proj_in.cols = d;
-  proj_in.targets = qkv;
-  proj_in.prepare = &prepare;
-  MatMulShared(proj_in, pool_, &scratch_);
+  MatMulShared({.x = xn_.data(), .n_tokens = n, .cols = d, .targets = qkv, .prepare = &prepare}, pool_, &scratch_);
 
   // Per token: bias, per-head norm, a copy of k before rotation (the
   // compressed cache stores keys unrotated, DESIGN.md section 4), RoPE.
@@ -184,13 +178,8 @@ void Transformer::FeedForward(int layer, int64_t n) {
   };
   const base::FunctionRef<void(int64_t, int64_t)> prepare_in(norm_rows);
   const MatMulTarget gate_up[] = {{L.w_gate, gate_.data()}, {L.w_up, up_.data()}};
-  SharedMatMul in;
-  in.x = xn_.data();
-  in.n_tokens = n;
-  in.cols = d;
-  in.targets = gate_up;
-  in.prepare = &prepare_in;
-  MatMulShared(in, pool_, &scratch_);
+  MatMulShared({.x = xn_.data(), .n_tokens = n, .cols = d, .targets = gate_up, .prepare = &prepare_in}, pool_,
+               &scratch_);
 
   // gate := silu(gate) * up, fused into the input pass of proj: [n][d].
   auto swiglu_rows = [&](int64_t t0, int64_t t1) {
@@ -198,13 +187,8 @@ void Transformer::FeedForward(int layer, int64_t n) {
   };
   const base::FunctionRef<void(int64_t, int64_t)> prepare_out(swiglu_rows);
   const MatMulTarget down[] = {{L.w_down, proj_.data()}};
-  SharedMatMul out;
-  out.x = gate_.data();
-  out.n_tokens = n;
-  out.cols = ff;
-  out.targets = down;
-  out.prepare = &prepare_out;
-  MatMulShared(out, pool_, &scratch_);
+  MatMulShared({.x = gate_.data(), .n_tokens = n, .cols = ff, .targets = down, .prepare = &prepare_out}, pool_,
+               &scratch_);
   for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] += proj_[static_cast<size_t>(i)];
 }
 
