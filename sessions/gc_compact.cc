@@ -77,21 +77,6 @@ struct Patch {
   blocks::BlockLocation to;
 };
 
-// Deltas of checkpoints after `after_id` (committed since the scan) that
-// name `file`: such a checkpoint shared a block the scan did not see.
-base::Result<bool> NewDeltaNames(StoreDeps* deps, int64_t after_id, const std::string& file) {
-  ASSIGN_OR_RETURN(const std::vector<StoredDelta> deltas, ListDeltas(deps->db.get(), after_id));
-  blocks::SegmentReader reader(deps->fs, deps->data_dir);
-  for (const StoredDelta& d : deltas) {
-    if (d.where.file == file) return true;
-    ASSIGN_OR_RETURN(std::unique_ptr<ReadDelta> read, LoadDelta(&reader, d));
-    for (std::string_view f : read->view.files) {
-      if (f == file) return true;
-    }
-  }
-  return false;
-}
-
 class SegmentCompaction {
  public:
   SegmentCompaction(StoreDeps* deps, int64_t segment_id, std::string file)
@@ -131,7 +116,7 @@ class SegmentCompaction {
   base::Status CollectDeltas() {
     ASSIGN_OR_RETURN(const std::vector<StoredDelta> deltas, ListDeltas(deps_->db.get(), 0));
     for (const StoredDelta& d : deltas) {
-      scanned_up_to_ = std::max(scanned_up_to_, d.checkpoint_id);
+      scanned_[d.checkpoint_id] = {d.where, false};
       ASSIGN_OR_RETURN(std::unique_ptr<ReadDelta> read, LoadDelta(&reader_, d));
       const checkpoint::DeltaView& view = read->view;
       std::optional<uint32_t> here;  // the old segment's index in the record's file table
@@ -151,6 +136,7 @@ class SegmentCompaction {
         }
       }
       patches_.push_back({d.checkpoint_id, checkpoint::ToData(view), {}});
+      scanned_[d.checkpoint_id].patched = true;
     }
     return base::Status::Ok();
   }
@@ -189,6 +175,29 @@ class SegmentCompaction {
     return base::Status::Ok();
   }
 
+  // Inside Publish's transaction: whether a delta row changed since the
+  // scan in a way the rewrite would get wrong. A new checkpoint (or one
+  // another gc re-pointed) that names the old segment shares a block the
+  // scan did not see; a delta this compaction rewrites must still be the
+  // one it read. Either way the segment is left for the next gc.
+  base::Result<bool> ChangedSinceScan() {
+    ASSIGN_OR_RETURN(const std::vector<StoredDelta> deltas, ListDeltas(deps_->db.get(), 0));
+    for (const StoredDelta& d : deltas) {
+      const auto seen = scanned_.find(d.checkpoint_id);
+      if (seen != scanned_.end() && seen->second.where.file == d.where.file &&
+          seen->second.where.offset == d.where.offset && seen->second.where.crc == d.where.crc) {
+        continue;
+      }
+      if (seen != scanned_.end() && seen->second.patched) return true;
+      if (d.where.file == file_) return true;
+      ASSIGN_OR_RETURN(std::unique_ptr<ReadDelta> read, LoadDelta(&reader_, d));
+      for (std::string_view f : read->view.files) {
+        if (f == file_) return true;
+      }
+    }
+    return false;
+  }
+
   static void DropUnusedFiles(checkpoint::DeltaData* data) {
     std::vector<uint32_t> remap(data->files.size(), UINT32_MAX);
     std::vector<std::string> kept;
@@ -207,7 +216,7 @@ class SegmentCompaction {
   base::Status Publish() {
     db::Db* db = deps_->db.get();
     ASSIGN_OR_RETURN(auto txn, db::Transaction::Begin(db));
-    ASSIGN_OR_RETURN(const bool raced, NewDeltaNames(deps_, scanned_up_to_, file_));
+    ASSIGN_OR_RETURN(const bool raced, ChangedSinceScan());
     if (raced) return base::Busy("a checkpoint committed during compaction shares blocks of " + file_);
     const int64_t now = deps_->clock->NowMicros();
     ASSIGN_OR_RETURN(db::Stmt seg, db->Prepare("INSERT OR IGNORE INTO segments(file, created_us) VALUES(?1, ?2)"));
@@ -251,7 +260,11 @@ class SegmentCompaction {
   std::map<uint64_t, Extent> extents_;  // by offset in the old segment
   std::map<uint64_t, blocks::BlockLocation> moved_;
   std::vector<Patch> patches_;
-  int64_t scanned_up_to_ = 0;
+  struct Seen {
+    blocks::BlockLocation where;
+    bool patched = false;
+  };
+  std::map<int64_t, Seen> scanned_;  // checkpoint id -> its delta when scanned
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Checkpoint deltas (schema 4): the record format, gc rewriting deltas
 // that name a compacted segment, and stores written by schemas 2 and 3.
+#include <functional>
 #include <set>
+#include <utility>
 
 #include "base/filesystem.h"
 #include "base/hash.h"
@@ -274,4 +276,84 @@ TEST_CASE("Checkpoints written by schemas 2 and 3 resume, mix with deltas and su
       CHECK(after_gc.Digest() == kv.Digest());
     }
   }
+}
+
+namespace {
+
+// The real disk, running `on_sync_dir` once, at the first directory sync:
+// for gc, the moment its compacted copies are durable and its transaction
+// has not begun.
+class HookedFileSystem : public base::FileSystem {
+ public:
+  explicit HookedFileSystem(std::function<void()> on_sync_dir) : hook_(std::move(on_sync_dir)) {}
+  base::Result<std::unique_ptr<base::WritableFile>> OpenWritable(const std::string& p, base::OpenMode m) override {
+    return fs_->OpenWritable(p, m);
+  }
+  base::Result<std::unique_ptr<base::ReadableFile>> OpenReadable(const std::string& p) override {
+    return fs_->OpenReadable(p);
+  }
+  base::Result<std::unique_ptr<base::MappedFile>> Map(const std::string& p) override { return fs_->Map(p); }
+  base::Status Rename(const std::string& a, const std::string& b) override { return fs_->Rename(a, b); }
+  base::Status Remove(const std::string& p) override { return fs_->Remove(p); }
+  base::Status Truncate(const std::string& p, uint64_t n) override { return fs_->Truncate(p, n); }
+  base::Status CreateDirs(const std::string& p) override { return fs_->CreateDirs(p); }
+  base::Status SyncDir(const std::string& p) override {
+    if (hook_) std::exchange(hook_, nullptr)();
+    return fs_->SyncDir(p);
+  }
+  base::Result<bool> Exists(const std::string& p) override { return fs_->Exists(p); }
+  base::Result<uint64_t> FileSize(const std::string& p) override { return fs_->FileSize(p); }
+  base::Result<std::vector<std::string>> ListDir(const std::string& p) override { return fs_->ListDir(p); }
+  base::Result<std::unique_ptr<base::FileLock>> Lock(const std::string& p) override { return fs_->Lock(p); }
+
+ private:
+  base::FileSystem* fs_ = base::DefaultFileSystem();
+  std::function<void()> hook_;
+};
+
+}  // namespace
+
+TEST_CASE("A checkpoint that starts sharing a segment while gc compacts it keeps the segment", "[sessions][gc]") {
+  StoreFixture f;
+  auto store = f.Open();
+  auto prefix = Tokens(0, 16);
+  int64_t first = 0;
+  {
+    FakeKv a;
+    a.Eval(prefix);
+    auto wa = Unwrap(store->CreateFor(a, {.name = "a"}));
+    first = Unwrap(wa->CheckpointFrom(a, prefix, Sampler(1))).checkpoint_id;
+    auto history = prefix;
+    auto more = Tokens(16, 240);
+    a.Eval(more);
+    Append(&history, more);
+    Unwrap(wa->CheckpointFrom(a, history, Sampler(2)));
+  }
+  Unwrap(store->Fork("a", {.at_checkpoint = first, .name = "keep"}));
+  RequireOk(store->Remove("a"));
+
+  // While gc copies a's mostly dead segment, session c checkpoints the
+  // same prefix: its blocks are shared from that segment.
+  FakeKv c;
+  c.Eval(prefix);
+  HookedFileSystem hooked([&] {
+    auto wc = Unwrap(store->CreateFor(c, {.name = "c"}));
+    REQUIRE(Unwrap(wc->CheckpointFrom(c, prefix, Sampler(3))).shared_blocks > 0);
+  });
+  sessions::StoreOptions gc_options;
+  gc_options.data_dir = f.dir;
+  gc_options.fs = &hooked;
+  auto gc_store = Unwrap(sessions::Store::Open(gc_options));
+  CHECK(Unwrap(gc_store->Gc()).segments_compacted == 0);  // left for the next gc
+
+  FakeKv resumed_c;
+  CHECK(Unwrap(store->LoadInto("c", &resumed_c)).history == prefix);
+  CHECK(resumed_c.Digest() == c.Digest());
+  // The next gc compacts it, rewriting both deltas that name it.
+  CHECK(Unwrap(store->Gc()).segments_compacted == 1);
+  FakeKv after_c, after_keep;
+  CHECK(Unwrap(store->LoadInto("c", &after_c)).history == prefix);
+  CHECK(after_c.Digest() == c.Digest());
+  CHECK(Unwrap(store->LoadInto("keep", &after_keep)).history == prefix);
+  CHECK(after_keep.Digest() == c.Digest());
 }
