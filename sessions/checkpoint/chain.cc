@@ -21,6 +21,12 @@ constexpr char kChainCte[] =
 
 std::string CheckpointName(int64_t id) { return "checkpoint " + std::to_string(id); }
 
+// Bounds on what a chain maps, so a corrupt index gets an error, not an
+// allocation that cannot succeed. 2^24 blocks of a layer are 16M tokens
+// even at one token a block, past any context this engine runs.
+constexpr uint64_t kMaxLayers = 4096;
+constexpr uint64_t kMaxBlocksPerLayer = uint64_t{1} << 24;
+
 // A location from a row of schema 2 or 3 as a packed entry; `file` is
 // already an index into Chain::files.
 base::Result<DeltaEntry> LegacyEntry(const blocks::BlockKey& key, uint32_t file, const RunEntry& where) {
@@ -121,8 +127,9 @@ class ChainBuilder {
   base::Status AddRun(int64_t id, uint64_t layer, uint64_t first, Chain::Run run) {
     const size_t count = run.entries.size() / kDeltaEntryBytes;
     if (count == 0) return base::Status::Ok();
-    if (layer > 1'000'000 || first + count > (uint64_t{1} << 40)) {
-      return base::Corruption(CheckpointName(id) + ": block mapping out of range");
+    if (layer > kMaxLayers || first + count > kMaxBlocksPerLayer) {
+      return base::Corruption(CheckpointName(id) + ": block mapping out of range (layer " + std::to_string(layer) +
+                              ", blocks " + std::to_string(first) + "+" + std::to_string(count) + ")");
     }
     auto& blocks = chain_->blocks_;
     if (blocks.size() <= layer) blocks.resize(layer + 1);

@@ -357,3 +357,43 @@ TEST_CASE("A checkpoint that starts sharing a segment while gc compacts it keeps
   CHECK(Unwrap(store->LoadInto("keep", &after_keep)).history == prefix);
   CHECK(after_keep.Digest() == c.Digest());
 }
+
+TEST_CASE("A delta that maps an absurd block index is refused, not allocated", "[sessions][delta]") {
+  StoreFixture f;
+  FakeKv kv;
+  const auto history = Tokens(0, 40);
+  kv.Eval(history);
+  {
+    auto store = f.Open();
+    auto writer = Unwrap(store->CreateFor(kv, {.name = "s"}));
+    Unwrap(writer->CheckpointFrom(kv, history, Sampler(1)));
+  }
+  {
+    // A well-formed record (right CRC) whose first run starts at block 2^30,
+    // appended to the segment and pointed at by the row.
+    auto db = Unwrap(sessions::db::Db::Open(f.dir + "/sessions.db", 1000));
+    const auto rows = DeltaRows(db.get());
+    REQUIRE(rows.size() == 1);
+    DeltaData d = ReadDelta(f.dir, rows[0]);
+    REQUIRE_FALSE(d.runs.empty());
+    d.runs[0].first = uint64_t{1} << 30;
+    const std::string record = sessions::checkpoint::EncodeDelta(d);
+    const std::string path = f.dir + "/" + rows[0].file;
+    std::string bytes = Unwrap(base::DefaultFileSystem()->ReadFile(path));
+    const size_t offset = bytes.size();
+    bytes += record;
+    RequireOk(base::DefaultFileSystem()->WriteFileAtomic(path, bytes));
+    auto upd = Unwrap(db->Prepare("UPDATE checkpoints SET delta_offset = ?2, delta_length = ?3, delta_crc = ?4"
+                                  " WHERE id = ?1"));
+    upd.Bind(1, rows[0].id).Bind(2, static_cast<int64_t>(offset)).Bind(3, static_cast<int64_t>(record.size()));
+    upd.Bind(4, static_cast<int64_t>(base::Crc32c(record.data(), record.size())));
+    RequireOk(upd.Run());
+  }
+  auto store = f.Open();
+  FakeKv resumed;
+  auto r = store->LoadInto("s", &resumed);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == base::StatusCode::kCorruption);
+  CHECK(r.status().message().find("out of range") != std::string::npos);
+  CHECK(resumed.n_past() == 0);
+}
