@@ -16,9 +16,9 @@ namespace sessions::checkpoint {
 base::Status CheckCompatible(const SessionInfo& session, const internal::KvState& kv);
 
 // Loads checkpoint `checkpoint_id` into `kv`: reads and CRC-checks the live
-// state, then lets the engine fetch each block: its hot part CRC-checked
-// here, its cold payload a view into the mapped segment with the CRC the
-// engine checks on first read (engine/kv/kv_block.h).
+// state, then lets the engine fetch the blocks in ranges, each a view into
+// its mapped segment with the CRCs of its hot and cold parts, which the
+// engine checks before their first use (engine/kv/kv_block.h).
 // The chain it assembled is returned through `chain_out` when non-null.
 // A block file missing mid-restore means a concurrent gc moved blocks
 // after the chain was read: the restore is retried once with a fresh chain.
