@@ -18,6 +18,7 @@
 
 #include "agent/cli/command.h"
 #include "agent/cli/engine_flags.h"
+#include "base/forwarding_filesystem.h"
 #include "sessions/store.h"
 
 namespace cli {
@@ -76,32 +77,17 @@ class CountingFile : public base::WritableFile {
   IoCounts* c_;
 };
 
-class CountingFileSystem : public base::FileSystem {
+class CountingFileSystem : public base::ForwardingFileSystem {
  public:
   IoCounts counts;
   base::Result<std::unique_ptr<base::WritableFile>> OpenWritable(const std::string& p, base::OpenMode m) override {
-    ASSIGN_OR_RETURN(std::unique_ptr<base::WritableFile> f, fs_->OpenWritable(p, m));
+    ASSIGN_OR_RETURN(std::unique_ptr<base::WritableFile> f, target()->OpenWritable(p, m));
     return std::unique_ptr<base::WritableFile>(new CountingFile(std::move(f), &counts));
   }
-  base::Result<std::unique_ptr<base::ReadableFile>> OpenReadable(const std::string& p) override {
-    return fs_->OpenReadable(p);
-  }
-  base::Result<std::unique_ptr<base::MappedFile>> Map(const std::string& p) override { return fs_->Map(p); }
-  base::Status Rename(const std::string& a, const std::string& b) override { return fs_->Rename(a, b); }
-  base::Status Remove(const std::string& p) override { return fs_->Remove(p); }
-  base::Status Truncate(const std::string& p, uint64_t n) override { return fs_->Truncate(p, n); }
-  base::Status CreateDirs(const std::string& p) override { return fs_->CreateDirs(p); }
   base::Status SyncDir(const std::string& p) override {
     ++counts.syncs;
-    return fs_->SyncDir(p);
+    return target()->SyncDir(p);
   }
-  base::Result<bool> Exists(const std::string& p) override { return fs_->Exists(p); }
-  base::Result<uint64_t> FileSize(const std::string& p) override { return fs_->FileSize(p); }
-  base::Result<std::vector<std::string>> ListDir(const std::string& p) override { return fs_->ListDir(p); }
-  base::Result<std::unique_ptr<base::FileLock>> Lock(const std::string& p) override { return fs_->Lock(p); }
-
- private:
-  base::FileSystem* fs_ = base::DefaultFileSystem();
 };
 
 using Clock = std::chrono::steady_clock;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "base/filesystem.h"
+#include "base/forwarding_filesystem.h"
 #include "base/hash.h"
 #include "sessions/blocks/block_key.h"
 #include "sessions/checkpoint/block_runs.h"
@@ -283,31 +284,15 @@ namespace {
 // The real disk, running `on_sync_dir` once, at the first directory sync:
 // for gc, the moment its compacted copies are durable and its transaction
 // has not begun.
-class HookedFileSystem : public base::FileSystem {
+class HookedFileSystem : public base::ForwardingFileSystem {
  public:
   explicit HookedFileSystem(std::function<void()> on_sync_dir) : hook_(std::move(on_sync_dir)) {}
-  base::Result<std::unique_ptr<base::WritableFile>> OpenWritable(const std::string& p, base::OpenMode m) override {
-    return fs_->OpenWritable(p, m);
-  }
-  base::Result<std::unique_ptr<base::ReadableFile>> OpenReadable(const std::string& p) override {
-    return fs_->OpenReadable(p);
-  }
-  base::Result<std::unique_ptr<base::MappedFile>> Map(const std::string& p) override { return fs_->Map(p); }
-  base::Status Rename(const std::string& a, const std::string& b) override { return fs_->Rename(a, b); }
-  base::Status Remove(const std::string& p) override { return fs_->Remove(p); }
-  base::Status Truncate(const std::string& p, uint64_t n) override { return fs_->Truncate(p, n); }
-  base::Status CreateDirs(const std::string& p) override { return fs_->CreateDirs(p); }
   base::Status SyncDir(const std::string& p) override {
     if (hook_) std::exchange(hook_, nullptr)();
-    return fs_->SyncDir(p);
+    return target()->SyncDir(p);
   }
-  base::Result<bool> Exists(const std::string& p) override { return fs_->Exists(p); }
-  base::Result<uint64_t> FileSize(const std::string& p) override { return fs_->FileSize(p); }
-  base::Result<std::vector<std::string>> ListDir(const std::string& p) override { return fs_->ListDir(p); }
-  base::Result<std::unique_ptr<base::FileLock>> Lock(const std::string& p) override { return fs_->Lock(p); }
 
  private:
-  base::FileSystem* fs_ = base::DefaultFileSystem();
   std::function<void()> hook_;
 };
 
