@@ -8,7 +8,7 @@
 #include "engine/kv/attention_cache.h"
 #include "engine/kv/state_io.h"
 #include "engine/model/model.h"
-#include "engine/model/transformer.h"
+#include "engine/model/forward_pass.h"
 
 namespace engine {
 namespace {
@@ -24,15 +24,15 @@ std::array<int32_t, 6> Geometry(const HParams& hp, KvType type) {
 
 std::string Context::kv_policy_text() const { return KvPolicyToString(options_.kv_policy); }
 
-int64_t Context::kv_block_tokens() const { return transformer_->cache().block_tokens(); }
+int64_t Context::kv_block_tokens() const { return forward_->cache().block_tokens(); }
 
 int64_t Context::kv_closed_blocks(int layer) const {
-  if (layer < 0 || layer >= transformer_->cache().config().n_layer) return 0;
-  return transformer_->cache().n_closed_blocks(layer);
+  if (layer < 0 || layer >= forward_->cache().config().n_layer) return 0;
+  return forward_->cache().n_closed_blocks(layer);
 }
 
 base::Result<KvBlock> Context::ExportKvBlock(int layer, int64_t index) const {
-  const AttentionCache& cache = transformer_->cache();
+  const AttentionCache& cache = forward_->cache();
   if (layer < 0 || layer >= cache.config().n_layer || index < 0 || index >= cache.n_closed_blocks(layer)) {
     return base::OutOfRange("no closed KV block " + std::to_string(index) + " in layer " + std::to_string(layer));
   }
@@ -50,7 +50,7 @@ base::Result<KvBlock> Context::ExportKvBlock(int layer, int64_t index) const {
 base::Result<std::string> Context::ExportKvLiveState() const {
   const HParams& hp = model_.loaded()->hparams();
   std::string out, cache_live;
-  transformer_->cache().ExportLive(&cache_live);
+  forward_->cache().ExportLive(&cache_live);
   kv::StateWriter w(&out);
   w.PutArray(kLiveMagic, 8);
   w.PutString(kv_policy_text());
@@ -66,7 +66,7 @@ base::Result<std::string> Context::ExportKvLiveState() const {
 base::Status Context::RestoreKv(std::string_view live_state, const KvBlockFetcher& fetch) {
   const HParams& hp = model_.loaded()->hparams();
   LogKvEdit(0);
-  transformer_->Truncate(0);
+  forward_->Truncate(0);
   if (live_state.size() < 4) return base::Corruption("KV live state: " + std::to_string(live_state.size()) + " bytes");
   uint32_t crc = 0;
   std::memcpy(&crc, live_state.data() + live_state.size() - 4, 4);
@@ -98,13 +98,16 @@ base::Status Context::RestoreKv(std::string_view live_state, const KvBlockFetche
   std::string cache_live;
   RETURN_IF_ERROR(r.GetString("cache", &cache_live));
   if (r.remaining() != 0) return r.Bad("end", std::to_string(r.remaining()) + " trailing bytes");
-  RETURN_IF_ERROR(transformer_->cache().Restore(cache_live, fetch));
-  if (transformer_->cache().n_positions() != n_past) {
-    transformer_->Truncate(0);
+  RETURN_IF_ERROR(forward_->cache().Restore(cache_live, fetch));
+  if (forward_->cache().n_positions() != n_past) {
+    forward_->Truncate(0);
     return base::Corruption("KV live state: n_past " + std::to_string(n_past) + " but the cache holds " +
-                            std::to_string(transformer_->cache().n_positions()));
+                            std::to_string(forward_->cache().n_positions()));
   }
-  transformer_->SetRestoredState(logits);
+  if (base::Status s = forward_->SetRestoredState(logits); !s.ok()) {
+    forward_->Truncate(0);
+    return s;
+  }
   return base::Status::Ok();
 }
 

@@ -2,15 +2,52 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <charconv>
+#include <mutex>
 
+#include "base/log.h"
+#include "engine/cuda/cuda_backend.h"
 #include "engine/kv/attention_cache.h"
 #include "engine/kv/factory.h"
 #include "engine/model/model.h"
 #include "engine/model/transformer.h"
 #include "engine/quant/cpu_features.h"
 #include "engine/tokenizer/tokenizer.h"
+#include "kernels/kernels.h"
 
 namespace engine {
+namespace {
+
+struct BackendChoice {
+  enum class Kind { kCpu, kCuda, kAuto } kind = Kind::kCpu;
+  int device = 0;
+};
+
+base::Result<BackendChoice> ParseBackend(std::string_view name) {
+  if (name == "cpu") return BackendChoice{BackendChoice::Kind::kCpu, 0};
+  if (name == "auto") return BackendChoice{BackendChoice::Kind::kAuto, 0};
+  if (name == "cuda") return BackendChoice{BackendChoice::Kind::kCuda, 0};
+  if (name.starts_with("cuda:")) {
+    const std::string_view digits = name.substr(5);
+    int device = -1;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), device);
+    if (ec == std::errc() && end == digits.data() + digits.size() && device >= 0) {
+      return BackendChoice{BackendChoice::Kind::kCuda, device};
+    }
+  }
+  return base::InvalidArgument("unknown backend '" + std::string(name) + "' (use auto, cpu, cuda or cuda:<n>)");
+}
+
+// `auto` without a usable device: said once per process, and only by a
+// binary that has CUDA (a CPU-only build has nothing to explain).
+void NoteCpuFallback(const std::string& why) {
+  static std::once_flag once;
+  std::call_once(once, [&] { LOG(WARNING) << "CUDA backend unavailable (" << why << "); running on the CPU"; });
+}
+
+}  // namespace
+
+base::Status ValidateBackendName(std::string_view backend) { return ParseBackend(backend).status(); }
 
 std::string CpuKernelName() { return std::string(KernelLevelName(BestKernelLevel())); }
 
@@ -96,22 +133,44 @@ base::Result<std::unique_ptr<Context>> Context::Create(const Model& model, const
   cache.head_dim = hp.head_dim;
   cache.capacity = options.n_ctx;
   cache.type = options.kv_type;
+  ASSIGN_OR_RETURN(const BackendChoice backend, ParseBackend(options.backend));
   ASSIGN_OR_RETURN(std::unique_ptr<AttentionCache> kv, NewAttentionCache(cache, options.kv_policy, KvRopeFor(hp)));
+  if (backend.kind != BackendChoice::Kind::kCpu && kernels::BuiltWithCuda()) {
+    std::string why;
+    const bool present = !kernels::ProbeDevices(&why).empty();
+    if (present || backend.kind == BackendChoice::Kind::kCuda) {
+      cuda::CudaForwardOptions copts;
+      copts.device = backend.device;
+      copts.max_chunk = options.n_batch;
+      auto forward = cuda::NewCudaForwardPass(model.loaded(), std::move(kv), copts);
+      if (forward.ok()) {
+        ctx->forward_ = std::move(*forward);
+        return ctx;
+      }
+      if (backend.kind == BackendChoice::Kind::kCuda) return forward.status();
+      why = forward.status().message();
+      // The failed attempt consumed the cache; the CPU gets a fresh one.
+      ASSIGN_OR_RETURN(kv, NewAttentionCache(cache, options.kv_policy, KvRopeFor(hp)));
+    }
+    NoteCpuFallback(why);
+  } else if (backend.kind == BackendChoice::Kind::kCuda) {
+    return base::Unsupported("--backend cuda: this longhaul was built without CUDA");
+  }
   TransformerOptions topts;
   topts.max_chunk = options.n_batch;
-  ctx->transformer_ = std::make_unique<Transformer>(model.loaded(), std::move(kv), ctx->pool_.get(), topts);
+  ctx->forward_ = std::make_unique<Transformer>(model.loaded(), std::move(kv), ctx->pool_.get(), topts);
   return ctx;
 }
 
 base::Status Context::Eval(std::span<const int32_t> tokens, float* all_logits) {
-  return transformer_->Forward(tokens, all_logits);
+  return forward_->Forward(tokens, all_logits);
 }
-std::span<const float> Context::logits() const { return transformer_->last_logits(); }
-int64_t Context::n_past() const { return transformer_->n_past(); }
+std::span<const float> Context::logits() const { return forward_->last_logits(); }
+int64_t Context::n_past() const { return forward_->n_past(); }
 int64_t Context::n_ctx() const { return options_.n_ctx; }
 void Context::Truncate(int64_t n) {
   LogKvEdit(n);
-  transformer_->Truncate(n);
+  forward_->Truncate(n);
 }
 
 void Context::LogKvEdit(int64_t n) {
@@ -130,6 +189,10 @@ int64_t Context::kv_unchanged_since(const KvMark& mark) const {
   }
   return std::max<int64_t>(unchanged, 0);
 }
-size_t Context::kv_bytes() const { return transformer_->cache().memory_bytes(); }
+size_t Context::kv_bytes() const { return forward_->kv_bytes(); }
+std::string Context::backend_name() const { return forward_->backend_name(); }
+base::Status Context::TopTokens(int k, float temperature, std::vector<TokenProb>* out) {
+  return forward_->TopTokens(k, temperature, out);
+}
 
 }  // namespace engine

@@ -25,7 +25,7 @@
 namespace engine {
 
 class LoadedModel;
-class Transformer;
+class ForwardPass;
 class Tokenizer;
 
 // One compute backend this binary and machine can use ("cpu", "cuda:0").
@@ -38,6 +38,10 @@ struct BackendInfo {
 // Lists the CPU backend (always available) and each CUDA device, or one
 // unavailable "cuda" entry that says why there is none.
 std::vector<BackendInfo> ListBackends();
+
+// Checks a ContextOptions::backend value ("auto", "cpu", "cuda",
+// "cuda:<n>") without opening anything.
+base::Status ValidateBackendName(std::string_view backend);
 
 // The CPU kernel family in use ("avx512-vnni", "avx2", "scalar").
 std::string CpuKernelName();
@@ -110,6 +114,11 @@ struct ContextOptions {
   KvPolicy kv_policy;              // dense, or the compressed tiers
   int n_threads = 0;          // 0: one per hardware thread
   int64_t n_batch = 256;      // prefill chunk
+  // Where the forward pass runs: "cpu"; "cuda" or "cuda:<n>" (an error
+  // when that device cannot be used); or "auto": CUDA device 0 when one is
+  // present, else the CPU, said once per process when the binary has CUDA
+  // but no device or driver is usable. Checkpoints do not depend on it.
+  std::string backend = "cpu";
 };
 
 // What a context's KV held at one moment, for a checkpoint to compare with
@@ -133,6 +142,12 @@ class Context {
   int64_t n_ctx() const;
   void Truncate(int64_t n);
   size_t kv_bytes() const;
+  // The backend running this context: "cpu" or "cuda:<n>".
+  std::string backend_name() const;
+  // The k most likely next tokens (most likely first) with their softmax
+  // probabilities at `temperature` > 0, computed where the logits are
+  // (on a GPU only k pairs cross to the host).
+  base::Status TopTokens(int k, float temperature, std::vector<TokenProb>* out);
 
   // --- Checkpoints (DESIGN.md section 5) ---
   // The KV state is, per layer, a run of closed blocks covering positions
@@ -178,7 +193,7 @@ class Context {
   Model model_;
   ContextOptions options_;
   std::unique_ptr<base::ThreadPool> pool_;
-  std::unique_ptr<Transformer> transformer_;
+  std::unique_ptr<ForwardPass> forward_;
   void LogKvEdit(int64_t n);
   int64_t kv_edit_count_ = 0;
   std::vector<int64_t> kv_edits_;  // positions truncated to, the last up to 1024, oldest first

@@ -1,6 +1,7 @@
 #include "engine/kv_bench.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 
 #include "engine/engine.h"
@@ -15,9 +16,18 @@ base::Result<std::string> RunKvBench(const KvBenchOptions& options, std::ostream
     return base::InvalidArgument("bench kv measures the tiered cache; --kv must be tiered[:...]");
   }
   base::ThreadPool pool(options.threads);
-  kv::BenchContext ctx{&options, policy, &pool, log};
+  kv::BenchContext ctx{&options, policy, &pool, log, nullptr};
+  std::unique_ptr<kernels::Gpu> gpu;
+  if (options.backend != "cpu") {
+    RETURN_IF_ERROR(ValidateBackendName(options.backend));
+    if (!options.backend.starts_with("cuda")) return base::InvalidArgument("bench kv: --backend is cpu or cuda[:<n>]");
+    const int device = options.backend.size() > 5 ? std::atoi(options.backend.c_str() + 5) : 0;
+    ASSIGN_OR_RETURN(gpu, kernels::Gpu::Open(device));
+    ctx.gpu = gpu.get();
+  }
   nlohmann::json out;
   out["bench"] = "kv";
+  out["backend"] = gpu != nullptr ? "cuda:" + std::to_string(gpu->info().index) + " (" + gpu->info().name + ")" : "cpu";
   out["policy"] = KvPolicyToString(policy);
   out["threads"] = options.threads;
   out["kernels"] = CpuKernelName();

@@ -25,6 +25,9 @@ struct KvBenchOptions {
   std::string policy = "tiered";   // tiered policy under test (KvPolicy text form)
   std::string testdata;            // shared/testdata; empty skips the model sections
   int threads = 2;
+  // "cpu", or "cuda" / "cuda:<n>": the time section then times the CUDA
+  // backend's device tiers (tiered and dense) instead of the CPU caches.
+  std::string backend = "cpu";
   bool bytes = true, time = true, recall = true, models = true;
   std::vector<int64_t> byte_lengths = {32768, 131072, 1048576};
   std::vector<int64_t> time_lengths = {4096, 32768, 131072, 1048576};

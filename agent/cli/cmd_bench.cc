@@ -148,6 +148,8 @@ int RunBenchEngine(BenchFlags f) {
 
   using Clock = std::chrono::steady_clock;
   std::vector<double> pp_rates, tg_rates;
+  const bool on_device = (*ctx)->backend_name() != "cpu";
+  std::vector<engine::TokenProb> top;
   // One untimed warm-up of each kind pages the weights in.
   for (int rep = -1; rep < f.reps; ++rep) {
     if (f.pp > 0) {
@@ -163,15 +165,22 @@ int RunBenchEngine(BenchFlags f) {
       const auto t0 = Clock::now();
       for (int i = 0; i < f.tg; ++i) {
         if (base::Status s = (*ctx)->Eval(std::span<const int32_t>(&token, 1)); !s.ok()) return ReportError(s);
-        token = engine::ArgMax((*ctx)->logits());
+        // On a device the greedy pick runs there (TopTokens) and only
+        // one id crosses back, as a sampler on that backend would do.
+        if (on_device) {
+          if (base::Status s = (*ctx)->TopTokens(1, 1.0f, &top); !s.ok()) return ReportError(s);
+          token = top[0].id;
+        } else {
+          token = engine::ArgMax((*ctx)->logits());
+        }
       }
       const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
       if (rep >= 0) tg_rates.push_back(f.tg / secs);
     }
   }
   const engine::ModelSummary info = model->Summary();
-  std::printf("{\"bench\": \"engine\", \"backend\": \"cpu\", \"kernels\": \"%s\", \"model\": \"%s\", ",
-              engine::CpuKernelName().c_str(), info.path.c_str());
+  std::printf("{\"bench\": \"engine\", \"backend\": \"%s\", \"kernels\": \"%s\", \"model\": \"%s\", ",
+              (*ctx)->backend_name().c_str(), engine::CpuKernelName().c_str(), info.path.c_str());
   std::printf("\"arch\": \"%s\", \"threads\": %d, \"kv_type\": \"%s\", \"reps\": %d, \"pp\": %d, \"tg\": %d, ",
               info.arch.c_str(), f.engine.threads, f.engine.kv_type.c_str(), f.reps, f.pp, f.tg);
   if (!pp_rates.empty()) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "agent/cli/command.h"
+#include "engine/engine.h"
 #include "engine/kv_bench.h"
 
 namespace cli {
@@ -50,6 +51,13 @@ void RegisterBenchKvCommand(CommandTable& table, CLI::App* bench) {
   kv->add_option("--kv", o.policy, "tiered policy under test, e.g. tiered:window=2048,topk=256");
   kv->add_option("--testdata", o.testdata, "shared/testdata directory (default: $LONGHAUL_TESTDATA)");
   kv->add_option("-t,--threads", o.threads, "threads")->check(CLI::PositiveNumber);
+  kv->add_option("--backend", o.backend,
+                 "cpu, or cuda[:<n>]: the time section times the device tiers (the rest stays on the CPU)")
+      ->check([](const std::string& value) -> std::string {
+        if (value == "auto") return "bench kv takes cpu or cuda[:<n>]";
+        base::Status s = engine::ValidateBackendName(value);
+        return s.ok() ? "" : s.message();
+      });
   kv->add_option("--sections", flags->sections, "comma list of bytes,time,recall,models");
   kv->add_flag("--full", flags->full, "also run recall at 1M tokens (several minutes)");
   kv->add_option("--time-lengths", o.time_lengths, "decode-time lengths")->delimiter(',');

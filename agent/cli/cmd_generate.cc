@@ -34,8 +34,19 @@ base::Result<int> GenerateTokens(const GenerateFlags& f, const engine::Model& mo
                                  engine::Sampler* sampler, std::vector<int32_t>* tokens, std::string* text) {
   engine::TextStream stream(model);
   int generated = 0;
+  // On a GPU only the candidates cross to the host (the CPU keeps its
+  // one path, so its output does not move with this choice).
+  const int top_k = sampler->TopTokensNeeded();
+  const bool sample_on_device = ctx->backend_name() != "cpu" && top_k > 0;
+  std::vector<engine::TokenProb> top;
   while (generated < f.n_predict && ctx->n_past() < ctx->n_ctx()) {
-    const int32_t next = sampler->Sample(ctx->logits(), *tokens);
+    int32_t next = 0;
+    if (sample_on_device) {
+      RETURN_IF_ERROR(ctx->TopTokens(top_k, 1.0f, &top));
+      next = sampler->SampleFromTop(top);
+    } else {
+      next = sampler->Sample(ctx->logits(), *tokens);
+    }
     if (!f.ignore_eos && model.IsEndOfGeneration(next)) break;
     tokens->push_back(next);
     ++generated;

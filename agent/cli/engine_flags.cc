@@ -11,6 +11,13 @@ void AddEngineFlags(CLI::App* app, EngineFlags* flags, bool model_required) {
   app->add_option("-c,--ctx", flags->ctx, "context size in tokens (0: model's, capped at 4096)")
       ->check(CLI::NonNegativeNumber);
   app->add_option("-b,--batch", flags->batch, "prefill chunk size in tokens")->check(CLI::PositiveNumber);
+  app->add_option("--backend", flags->backend,
+                  "where the model runs: auto (a CUDA device when one is usable, else the CPU), cpu, cuda, "
+                  "cuda:<n>")
+      ->check([](const std::string& value) -> std::string {
+        base::Status s = engine::ValidateBackendName(value);
+        return s.ok() ? "" : s.message();
+      });
   app->add_option("--kv-type", flags->kv_type, "KV cache element type (dense cache)")
       ->check(CLI::IsMember({"f16", "f32"}));
   app->add_option("--kv", flags->kv,
@@ -92,6 +99,7 @@ base::Result<std::unique_ptr<engine::Context>> MakeContext(const engine::Model& 
   options.n_threads = flags.threads;
   options.n_batch = flags.batch;
   options.kv_type = *engine::ParseKvType(flags.kv_type);  // validated by CLI11
+  options.backend = flags.backend;
   ASSIGN_OR_RETURN(options.kv_policy, KvPolicyFromFlags(flags, options.n_ctx));
   return engine::Context::Create(model, options);
 }

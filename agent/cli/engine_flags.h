@@ -20,6 +20,8 @@ struct EngineFlags {
   int64_t ctx = 0;        // 0: the model's training context, capped at 4096
   int64_t batch = 256;
   std::string kv_type = "f16";
+  // engine::ContextOptions::backend: auto, cpu, cuda or cuda:<n>.
+  std::string backend = "auto";
   // KV policy: "auto" (dense while the context fits the tiered policy's
   // exact budget, where the two are equal; tiered beyond), "dense", or
   // "tiered[:key=value,...]" (engine/kv/policy.h).
@@ -28,7 +30,7 @@ struct EngineFlags {
   std::vector<std::pair<std::string, std::string>> kv_options;
 };
 
-// Adds -m/--model, --threads, --ctx, --batch, --kv-type, --kv and the
+// Adds -m/--model, --threads, --ctx, --batch, --backend, --kv-type, --kv and the
 // --kv-<parameter> flags to `app`.
 // Without model_required, -m may be left out (the command picks a default).
 void AddEngineFlags(CLI::App* app, EngineFlags* flags, bool model_required = true);

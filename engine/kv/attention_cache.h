@@ -89,6 +89,15 @@ class AttentionCache {
   // used zeros in their place, so the caller must discard its results.
   // Sticky until Restore or Truncate(0).
   virtual base::Status fault() const { return base::Status::Ok(); }
+
+  // Positions [first, first + n) of one layer as f32 rows, k and v:
+  // [n][n_head_kv * head_dim] (how a device mirror reloads after a
+  // restore). Only a cache that keeps every row exactly can; the others
+  // answer Unsupported.
+  virtual base::Status ReadRows(int /*layer*/, int64_t /*first*/, int64_t /*n*/, float* /*k*/,
+                                float* /*v*/) const {
+    return base::Unsupported("this KV cache does not keep every row exactly");
+  }
 };
 
 // Every position kept at full resolution (f32 or f16).

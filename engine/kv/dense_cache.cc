@@ -99,6 +99,27 @@ class DenseCache final : public AttentionCache {
     });
   }
 
+  base::Status ReadRows(int layer, int64_t first, int64_t n, float* k, float* v) const override {
+    if (layer < 0 || layer >= config_.n_layer || first < 0 || n < 0 || first + n > n_positions_) {
+      return base::OutOfRange("dense KV rows " + std::to_string(first) + "+" + std::to_string(n) +
+                              " of layer " + std::to_string(layer) + " are not held");
+    }
+    const int hd = config_.head_dim;
+    const int row = config_.n_head_kv * hd;
+    for (int64_t t = 0; t < n; ++t) {
+      for (int g = 0; g < config_.n_head_kv; ++g) {
+        const size_t src = static_cast<size_t>(g) * head_stride_ + static_cast<size_t>(first + t) * hd;
+        float* kd = k + t * row + g * hd;
+        float* vd = v + t * row + g * hd;
+        for (int c = 0; c < hd; ++c) {
+          kd[c] = config_.type == KvType::kF32 ? KeysF32(layer)[src + c] : F16ToF32(KeysF16(layer)[src + c]);
+          vd[c] = config_.type == KvType::kF32 ? ValuesF32(layer)[src + c] : F16ToF32(ValuesF16(layer)[src + c]);
+        }
+      }
+    }
+    return base::Status::Ok();
+  }
+
   int64_t n_positions() const override { return n_positions_; }
   void Truncate(int64_t n) override { n_positions_ = std::min(n_positions_, std::max<int64_t>(0, n)); }
   const AttentionCacheConfig& config() const override { return config_; }

@@ -62,6 +62,14 @@ base::Status Transformer::Forward(std::span<const int32_t> tokens, float* all_lo
   return base::Status::Ok();
 }
 
+base::Status Transformer::TopTokens(int k, float temperature, std::vector<TokenProb>* out) {
+  if (k < 1 || k > model_->hparams().n_vocab || !(temperature > 0.0f)) {
+    return base::InvalidArgument("top tokens: k must be in 1..n_vocab and the temperature positive");
+  }
+  TopTokensOf(last_logits_, k, temperature, out);
+  return base::Status::Ok();
+}
+
 void Transformer::Truncate(int64_t n) {
   n_past_ = std::clamp<int64_t>(n, 0, n_past_);
   cache_->Truncate(n_past_);

@@ -17,6 +17,7 @@
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "engine/kv/attention_cache.h"
+#include "engine/model/forward_pass.h"
 #include "engine/model/model.h"
 #include "engine/quant/matmul.h"
 
@@ -26,7 +27,7 @@ struct TransformerOptions {
   int64_t max_chunk = 256;  // tokens per prefill step (matrix-matrix work)
 };
 
-class Transformer {
+class Transformer final : public ForwardPass {
  public:
   // `pool` is not owned and must outlive the Transformer.
   Transformer(std::shared_ptr<const LoadedModel> model, std::unique_ptr<AttentionCache> cache,
@@ -36,22 +37,25 @@ class Transformer {
   // model in chunks. Afterwards last_logits() holds the next-token logits
   // after the final token. If all_logits is non-null it receives
   // [tokens.size()][n_vocab] logits, one row per input token.
-  base::Status Forward(std::span<const int32_t> tokens, float* all_logits);
+  base::Status Forward(std::span<const int32_t> tokens, float* all_logits) override;
 
-  std::span<const float> last_logits() const { return last_logits_; }
-  int64_t n_past() const { return n_past_; }
+  std::span<const float> last_logits() const override { return last_logits_; }
+  int64_t n_past() const override { return n_past_; }
   // Forgets positions >= n (n <= n_past()).
-  void Truncate(int64_t n);
+  void Truncate(int64_t n) override;
   // After the cache was restored from a checkpoint: the position it holds
   // and the logits the checkpointed sequence ended with.
-  void SetRestoredState(std::span<const float> last_logits) {
+  base::Status SetRestoredState(std::span<const float> last_logits) override {
     n_past_ = cache_->n_positions();
     std::copy(last_logits.begin(), last_logits.end(), last_logits_.begin());
+    return base::Status::Ok();
   }
+  base::Status TopTokens(int k, float temperature, std::vector<TokenProb>* out) override;
+  std::string backend_name() const override { return "cpu"; }
 
   const LoadedModel& model() const { return *model_; }
-  AttentionCache& cache() { return *cache_; }
-  const AttentionCache& cache() const { return *cache_; }
+  AttentionCache& cache() override { return *cache_; }
+  const AttentionCache& cache() const override { return *cache_; }
 
  private:
   void ForwardChunk(const int32_t* tokens, int64_t n, float* logits);

@@ -105,4 +105,49 @@ int32_t Sampler::Sample(std::span<const float> logits, std::span<const int32_t> 
   return candidates_.back().second;
 }
 
+int Sampler::TopTokensNeeded() const {
+  if (params_.repeat_penalty != 1.0f && params_.repeat_last_n > 0) return 0;
+  if (params_.temperature <= 0.0f) return 1;
+  return std::max(params_.top_k, 0);
+}
+
+int32_t Sampler::SampleFromTop(std::span<const TokenProb> top) {
+  if (top.empty()) return 0;
+  if (params_.temperature <= 0.0f) return top.front().id;
+  // p_i / p_max = exp(l_i - l_max): the quantities Sample works with.
+  candidates_.clear();
+  const double p_max = std::max(static_cast<double>(top.front().prob), 1e-300);
+  for (const TokenProb& t : top) candidates_.emplace_back(static_cast<float>(t.prob / p_max), t.id);
+  double total = 0;
+  for (const auto& c : candidates_) total += c.first;
+  if (params_.top_p < 1.0f) {
+    double cumulative = 0;
+    size_t cut = candidates_.size();
+    for (size_t i = 0; i < candidates_.size(); ++i) {
+      cumulative += candidates_[i].first / total;
+      if (cumulative >= params_.top_p) {
+        cut = i + 1;
+        break;
+      }
+    }
+    candidates_.resize(cut);
+  }
+  if (params_.min_p > 0.0f) {
+    size_t cut = 1;
+    while (cut < candidates_.size() && candidates_[cut].first >= params_.min_p) ++cut;
+    candidates_.resize(cut);
+  }
+  double sum = 0;
+  for (auto& c : candidates_) {
+    c.first = static_cast<float>(std::pow(static_cast<double>(c.first), 1.0 / params_.temperature));
+    sum += c.first;
+  }
+  double r = rng_.Uniform() * sum;
+  for (const auto& c : candidates_) {
+    r -= c.first;
+    if (r < 0) return c.second;
+  }
+  return candidates_.back().second;
+}
+
 }  // namespace engine

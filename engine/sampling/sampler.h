@@ -16,6 +16,12 @@
 
 namespace engine {
 
+// One candidate of Context::TopTokens.
+struct TokenProb {
+  int32_t id = 0;
+  float prob = 0.0f;  // softmax over the whole vocabulary at the temperature
+};
+
 // xoshiro256**: fast, small state, good statistical quality.
 class Rng {
  public:
@@ -46,6 +52,16 @@ class Sampler {
   // Picks the next token from logits [n_vocab]. `recent` holds the tokens
   // the repetition penalty looks at (the last repeat_last_n are used).
   int32_t Sample(std::span<const float> logits, std::span<const int32_t> recent);
+
+  // How many of the most likely tokens SampleFromTop needs to choose as
+  // Sample would: 1 when greedy, top_k otherwise; 0 when Sample needs
+  // every logit (a repetition penalty, or no top-k).
+  int TopTokensNeeded() const;
+  // Sample's choice from `top`: the TopTokensNeeded() most likely tokens,
+  // most likely first, with their probabilities at temperature 1
+  // (Context::TopTokens), so a GPU context hands over k pairs instead of
+  // the whole vocabulary. Draws from the RNG exactly when Sample would.
+  int32_t SampleFromTop(std::span<const TokenProb> top);
 
   const SamplerParams& params() const { return params_; }
   // The RNG state, for checkpoints.

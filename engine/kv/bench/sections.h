@@ -15,6 +15,7 @@
 #include "base/thread_pool.h"
 #include "engine/kv/policy.h"
 #include "engine/kv_bench.h"
+#include "kernels/gpu.h"
 
 namespace engine::kv {
 
@@ -23,6 +24,7 @@ struct BenchContext {
   KvPolicy policy;  // the tiered policy under test
   base::ThreadPool* pool = nullptr;
   std::ostream* log = nullptr;  // progress lines; may be null
+  kernels::Gpu* gpu = nullptr;  // set for --backend cuda: the time section runs there
 };
 
 void Progress(const BenchContext& ctx, const std::string& line);

@@ -36,6 +36,12 @@ class RopeTable {
   void ApplyInverse(const float* cos_sin, float* x) const;
 
   int head_dim() const { return d_; }
+  // The tables, for the CUDA tiers' copy: digit k's [1024][n_rot_half][2]
+  // cos, sin, and the frequencies (positions outside [0, 2^30)).
+  int n_rot_half() const { return n_rot_half_; }
+  RopeStyle style() const { return style_; }
+  const std::vector<float>& digit_table(int k) const { return digit_[k]; }
+  const std::vector<double>& freq() const { return freq_; }
 
  private:
   static constexpr int kDigitBits = 10;

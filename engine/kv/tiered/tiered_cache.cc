@@ -100,6 +100,10 @@ base::Status TieredCache::Store(const KvChunk& chunk) {
   return base::Status::Ok();
 }
 
+void TieredCache::EnsureIndexes() {
+  for (auto& L : layers_) L->EnsureIndex();
+}
+
 void TieredCache::Truncate(int64_t n) {
   for (auto& L : layers_) L->Truncate(n);
   n_positions_ = std::clamp<int64_t>(n, 0, n_positions_);

@@ -90,6 +90,11 @@ class TieredCache final : public AttentionCache {
   const AttendStats& last_stats() const { return stats_; }
   const LayerStore& layer(int l) const { return *layers_[static_cast<size_t>(l)]; }
   int64_t far_distance_cap() const { return cap_; }
+  // The table that re-rotates cold keys (the CUDA tiers upload it).
+  const RopeTable& rope_table() const { return rope_; }
+  // Loads every layer's pending restored index now (LayerStore::EnsureIndex),
+  // so that layer(l) covers every closed block: the CUDA tiers mirror it.
+  void EnsureIndexes();
   // Positions (ascending) of the rows the last Attend selected for KV head g,
   // before each query's own far-range clip.
   std::span<const int64_t> selected_positions(int g) const;

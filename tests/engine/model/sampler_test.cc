@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 #include <map>
+#include <random>
+
+#include "engine/model/forward_pass.h"
 
 namespace {
 
@@ -101,4 +104,32 @@ TEST_CASE("Repetition penalty pushes recent tokens down once", "[engine][sampler
   std::vector<float> neg = {-1.0f, -1.5f};
   std::vector<int32_t> recent0 = {0};  // -1.0 -> -2.0
   CHECK(s.Sample(neg, recent0) == 1);
+}
+
+TEST_CASE("Sampling from the top tokens chooses as sampling from every logit", "[engine][sampler]") {
+  std::mt19937 gen(7);
+  std::normal_distribution<float> noise(0.0f, 3.0f);
+  std::vector<float> logits(3000);
+  for (float& l : logits) l = noise(gen);
+  for (const engine::SamplerParams& base :
+       {engine::SamplerParams{0.8f, 40, 0.95f, 0.05f, 1.0f, 64, 11}, engine::SamplerParams{1.3f, 200, 1.0f, 0.0f, 1.0f, 64, 12},
+        engine::SamplerParams{0.0f, 40, 0.95f, 0.05f, 1.0f, 64, 13}}) {
+    engine::Sampler full(base), from_top(base);
+    const int k = from_top.TopTokensNeeded();
+    REQUIRE(k == (base.temperature <= 0.0f ? 1 : base.top_k));
+    std::vector<engine::TokenProb> top;
+    engine::TopTokensOf(logits, k, 1.0f, &top);
+    int same = 0;
+    for (int draw = 0; draw < 2000; ++draw) same += full.Sample(logits, {}) == from_top.SampleFromTop(top);
+    // Rounding differs (probabilities against logits), so a draw landing
+    // within an ulp of a boundary may differ; nothing else may.
+    CHECK(same >= 1995);
+    CHECK(full.rng_state() == from_top.rng_state());  // one draw per sample on both paths
+  }
+  engine::SamplerParams penalized;
+  penalized.repeat_penalty = 1.1f;
+  CHECK(engine::Sampler(penalized).TopTokensNeeded() == 0);
+  engine::SamplerParams no_top_k;
+  no_top_k.top_k = 0;
+  CHECK(engine::Sampler(no_top_k).TopTokensNeeded() == 0);
 }
