@@ -37,12 +37,14 @@ struct DeviceMatrix {
 // finite) and multiplied by cuBLAS with fp32 accumulation.
 inline constexpr int64_t kGemvMaxTokens = 8;
 
-// y[t][r] = sum_c w[r][c] * x[t][c].
+// y[t][r] = sum_c w[r][c] * x[t][c], or y[t][r] += that with accumulate
+// (the residual adds of the forward pass, without a launch of their own).
 struct MatMulArgs {
   DeviceMatrix w;
   const float* x = nullptr;  // device [n_tokens][w.cols]
   float* y = nullptr;        // device [n_tokens][w.rows], must not alias x
   int64_t n_tokens = 0;
+  bool accumulate = false;
 };
 base::Status MatMul(Gpu& gpu, const MatMulArgs& args);
 

@@ -53,13 +53,8 @@ base::Status CudaTransformer::Allocate() {
   ASSIGN_OR_RETURN(x_, g.Alloc(Floats(c, hp.n_embd)));
   ASSIGN_OR_RETURN(xn_, g.Alloc(Floats(c, hp.n_embd)));
   ASSIGN_OR_RETURN(q_, g.Alloc(Floats(c, hp.n_q())));
-  ASSIGN_OR_RETURN(k_, g.Alloc(Floats(c, hp.n_kv())));
-  ASSIGN_OR_RETURN(v_, g.Alloc(Floats(c, hp.n_kv())));
-  if (keep_pre_rope_k_) {
-    ASSIGN_OR_RETURN(k_pre_, g.Alloc(Floats(c, hp.n_kv())));
-  }
+  ASSIGN_OR_RETURN(rows_, g.Alloc(Floats(static_cast<int64_t>(hp.n_layer) * 3 * c, hp.n_kv())));
   ASSIGN_OR_RETURN(attn_, g.Alloc(Floats(c, hp.n_q())));
-  ASSIGN_OR_RETURN(proj_, g.Alloc(Floats(c, hp.n_embd)));
   ASSIGN_OR_RETURN(gate_, g.Alloc(Floats(c, hp.n_ff)));
   ASSIGN_OR_RETURN(up_, g.Alloc(Floats(c, hp.n_ff)));
   ASSIGN_OR_RETURN(logits_, g.Alloc(Floats(1, hp.n_vocab)));
@@ -131,10 +126,12 @@ base::Status CudaTransformer::ForwardChunk(const int32_t* tokens, int64_t n, flo
   // logits: [rows][n_vocab]
   RETURN_IF_ERROR(kernels::MatMul(g, {weights_.output, xn_.as<float>(), logits_.as<float>(), rows}));
   last_logits_device_ = logits_.as<float>() + (rows - 1) * hp.n_vocab;
+  // Every layer's keys and values for the host cache, in one copy.
+  RETURN_IF_ERROR(g.CopyToHostAsync(kv_host_.get(), rows_.get(), Floats(static_cast<int64_t>(hp.n_layer) * 3 * n, hp.n_kv())));
   if (all_logits != nullptr) {
     RETURN_IF_ERROR(g.CopyToHost(all_logits, logits_.get(), Floats(rows, hp.n_vocab)));
   } else {
-    RETURN_IF_ERROR(g.Synchronize());  // the keys and values copied back in Attention
+    RETURN_IF_ERROR(g.Synchronize());
   }
   logits_on_host_ = false;
   RETURN_IF_ERROR(StoreOnHost(n));
@@ -148,8 +145,9 @@ base::Status CudaTransformer::Attention(int layer, int64_t n) {
   kernels::Gpu& g = *gpu_;
   const int64_t nkv = hp.n_kv();
   float* q = q_.as<float>();  // [n][n_head * hd]
-  float* k = k_.as<float>();  // [n][n_head_kv * hd]
-  float* v = v_.as<float>();  // [n][n_head_kv * hd]
+  float* k = rows_.as<float>() + static_cast<size_t>(layer) * 3 * static_cast<size_t>(n * nkv);  // [n][n_head_kv * hd]
+  float* v = k + n * nkv;      // [n][n_head_kv * hd]
+  float* k_pre = v + n * nkv;  // [n][n_head_kv * hd], before RoPE
 
   // xn[n][d] = rmsnorm(x) * attn_norm; q, k, v = xn W^T
   RETURN_IF_ERROR(kernels::RmsNorm(g, {x_.as<float>(), L.attn_norm, xn_.as<float>(), n, hp.n_embd, hp.rms_eps}));
@@ -165,7 +163,7 @@ base::Status CudaTransformer::Attention(int layer, int64_t n) {
     RETURN_IF_ERROR(kernels::RmsNorm(g, {q, L.q_norm, q, n * hp.n_head, hp.head_dim, hp.rms_eps}));
     RETURN_IF_ERROR(kernels::RmsNorm(g, {k, L.k_norm, k, n * hp.n_head_kv, hp.head_dim, hp.rms_eps}));
   }
-  if (keep_pre_rope_k_) RETURN_IF_ERROR(g.CopyOnDevice(k_pre_.get(), k, Floats(n, nkv)));
+  if (keep_pre_rope_k_) RETURN_IF_ERROR(g.CopyOnDevice(k_pre, k, Floats(n, nkv)));
   // The CPU backend rotates every channel pair with exponent 2i / head_dim.
   kernels::RopeArgs rope{q, n, n_past_, hp.n_head, hp.head_dim, hp.head_dim,
                          hp.rope_freq_base, hp.rope_freq_scale, PairingOf(hp.rope_style)};
@@ -174,17 +172,11 @@ base::Status CudaTransformer::Attention(int layer, int64_t n) {
   rope.n_heads = hp.n_head_kv;
   RETURN_IF_ERROR(kernels::Rope(g, rope));
 
-  RETURN_IF_ERROR(kv_->Store({layer, n_past_, n, k, v, keep_pre_rope_k_ ? k_pre_.as<float>() : nullptr}));
-  // This layer's rows for the host cache: [3][max_chunk][n_kv] at the layer's slot.
-  float* host = kv_host_.as<float>() + static_cast<size_t>(layer) * 3 * static_cast<size_t>(max_chunk_ * nkv);
-  RETURN_IF_ERROR(g.CopyToHostAsync(host, k, Floats(n, nkv)));
-  RETURN_IF_ERROR(g.CopyToHostAsync(host + max_chunk_ * nkv, v, Floats(n, nkv)));
-  if (keep_pre_rope_k_) RETURN_IF_ERROR(g.CopyToHostAsync(host + 2 * max_chunk_ * nkv, k_pre_.get(), Floats(n, nkv)));
+  RETURN_IF_ERROR(kv_->Store({layer, n_past_, n, k, v, keep_pre_rope_k_ ? k_pre : nullptr}));
   RETURN_IF_ERROR(kv_->Attend({layer, n_past_, n, q, attn_.as<float>()}));  // attn: [n][n_head * hd]
 
-  // x += attn W_o^T
-  RETURN_IF_ERROR(kernels::MatMul(g, {L.wo, attn_.as<float>(), proj_.as<float>(), n}));  // proj: [n][d]
-  return kernels::Add(g, x_.as<float>(), proj_.as<float>(), n * hp.n_embd);
+  // x[n][d] += attn W_o^T
+  return kernels::MatMul(g, {L.wo, attn_.as<float>(), x_.as<float>(), n, /*accumulate=*/true});
 }
 
 base::Status CudaTransformer::FeedForward(int layer, int64_t n) {
@@ -199,22 +191,21 @@ base::Status CudaTransformer::FeedForward(int layer, int64_t n) {
   RETURN_IF_ERROR(kernels::MatMul(g, {L.w_gate, xn_.as<float>(), gate, n}));
   RETURN_IF_ERROR(kernels::MatMul(g, {L.w_up, xn_.as<float>(), up, n}));
   RETURN_IF_ERROR(kernels::SwiGlu(g, gate, up, n * hp.n_ff, gate));
-  RETURN_IF_ERROR(kernels::MatMul(g, {L.w_down, gate, proj_.as<float>(), n}));  // proj: [n][d]
-  return kernels::Add(g, x_.as<float>(), proj_.as<float>(), n * hp.n_embd);
+  return kernels::MatMul(g, {L.w_down, gate, x_.as<float>(), n, /*accumulate=*/true});  // x: [n][d]
 }
 
 base::Status CudaTransformer::StoreOnHost(int64_t n) {
   const HParams& hp = model_->hparams();
   const int64_t nkv = hp.n_kv();
   for (int l = 0; l < hp.n_layer; ++l) {
-    const float* host = kv_host_.as<float>() + static_cast<size_t>(l) * 3 * static_cast<size_t>(max_chunk_ * nkv);
+    const float* host = kv_host_.as<float>() + static_cast<size_t>(l) * 3 * static_cast<size_t>(n * nkv);  // [3][n][n_kv]
     KvChunk chunk;
     chunk.layer = l;
     chunk.first_pos = n_past_;
     chunk.n_tokens = n;
     chunk.k = host;
-    chunk.v = host + max_chunk_ * nkv;
-    chunk.k_pre_rope = keep_pre_rope_k_ ? host + 2 * max_chunk_ * nkv : nullptr;
+    chunk.v = host + n * nkv;
+    chunk.k_pre_rope = keep_pre_rope_k_ ? host + 2 * n * nkv : nullptr;
     RETURN_IF_ERROR(cache().Store(chunk));
   }
   return kv_->AfterHostStore();

@@ -2,10 +2,12 @@
 // (transformer.h), op for op, with weights, activations and the KV tiers
 // in device memory.
 //
-// Each chunk runs every layer on the device, then copies its keys and
-// values back to the host cache in one transfer per layer, queued behind
-// the layer's work and waited for once, with the logits, at the end of
-// the chunk. That host cache is what checkpoints export (device_kv.h).
+// Each chunk runs every layer on the device, then copies every layer's
+// keys and values back to the host cache in one transfer, waited for
+// once, with the logits, at the end of the chunk. That host cache is what
+// checkpoints export (device_kv.h). The residual adds ride on the output
+// projections (MatMulArgs::accumulate): a decode step is launch-bound on
+// small models, so every launch saved counts.
 //
 // Ownership: owns the Gpu, and everything allocated on it, which it frees
 // before the Gpu. Threading: one thread at a time (ForwardPass).
@@ -66,11 +68,8 @@ class CudaTransformer final : public ForwardPass {
   kernels::DeviceBuffer x_;       // [c][n_embd]   residual stream
   kernels::DeviceBuffer xn_;      // [c][n_embd]   normed input of a sub-layer
   kernels::DeviceBuffer q_;       // [c][n_q]
-  kernels::DeviceBuffer k_;       // [c][n_kv]
-  kernels::DeviceBuffer v_;       // [c][n_kv]
-  kernels::DeviceBuffer k_pre_;   // [c][n_kv]     keys before RoPE (tiered cache)
+  kernels::DeviceBuffer rows_;    // [n_layer][3][n][n_kv] per chunk of n: k, v, k before RoPE
   kernels::DeviceBuffer attn_;    // [c][n_q]
-  kernels::DeviceBuffer proj_;    // [c][n_embd]
   kernels::DeviceBuffer gate_;    // [c][n_ff]
   kernels::DeviceBuffer up_;      // [c][n_ff]
   kernels::DeviceBuffer logits_;  // [rows][n_vocab], rows grows to c only when all logits are asked for
@@ -78,7 +77,7 @@ class CudaTransformer final : public ForwardPass {
   const float* last_logits_device_ = nullptr;  // [n_vocab] inside logits_
   // Pinned host staging.
   kernels::PinnedBuffer ids_host_;  // [c] int32
-  kernels::PinnedBuffer kv_host_;   // [n_layer][3][c][n_kv]: k, v, k_pre per layer
+  kernels::PinnedBuffer kv_host_;   // rows_'s copy, for the host cache
   mutable std::vector<float> last_logits_;  // [n_vocab]
   mutable bool logits_on_host_ = true;
 };

@@ -33,6 +33,7 @@ struct GemvParams {
   const float* x;  // [T][cols]
   float* y;        // [T][rows]
   bool x_vec4;     // x rows are 16-byte aligned (float4 loads)
+  bool accumulate; // y += W x instead of y = W x
 };
 
 // acc[t] += sum_i w[i] * x[t][offset + i], i < 32.
@@ -93,7 +94,10 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32) GemvKernel(const GemvPara
   // Lane t stores token t's sum, so the T stores go out in one instruction.
 #pragma unroll
   for (int t = 0; t < T; ++t) {
-    if (lane == t) p.y[t * p.rows + row] = acc[t];
+    if (lane == t) {
+      float* out = p.y + t * p.rows + row;
+      *out = p.accumulate ? *out + acc[t] : acc[t];
+    }
   }
 }
 
@@ -174,6 +178,7 @@ base::Status GemvQuantized(Gpu& gpu, const MatMulArgs& args) {
   p.x = args.x;
   p.y = args.y;
   p.x_vec4 = args.w.cols % 4 == 0 && reinterpret_cast<uintptr_t>(args.x) % 16 == 0;
+  p.accumulate = args.accumulate;
   switch (args.w.type) {
     case WeightType::kF32: return LaunchFormat<bd::F32Format>(gpu, p, args.n_tokens);
     case WeightType::kF16: return LaunchFormat<bd::F16Format>(gpu, p, args.n_tokens);

@@ -35,11 +35,12 @@ base::Status Gemm(Gpu& gpu, const MatMulArgs& a) {
   ASSIGN_OR_RETURN(const BlasLibrary* blas, gpu.Blas());
   const int m = static_cast<int>(a.w.rows), n = static_cast<int>(a.n_tokens), k = static_cast<int>(a.w.cols);
   const float one = 1.0f, zero = 0.0f;
+  const float* beta = a.accumulate ? &one : &zero;  // y = W x + beta y
   cublasStatus_t st;
   if (a.w.type == WeightType::kF32) {
     // fp32 weights stay fp32 (no TF32): the reference format is exact.
     st = blas->gemm_ex(blas->handle, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &one, a.w.data, CUDA_R_32F, k, a.x,
-                       CUDA_R_32F, k, &zero, a.y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+                       CUDA_R_32F, k, beta, a.y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
   } else {
     const size_t w_elems = static_cast<size_t>(a.w.rows) * static_cast<size_t>(a.w.cols);
     const size_t x_elems = static_cast<size_t>(a.n_tokens) * static_cast<size_t>(a.w.cols);
@@ -50,7 +51,7 @@ base::Status Gemm(Gpu& gpu, const MatMulArgs& a) {
                       StreamOf(gpu)>>>(a.x, static_cast<int64_t>(x_elems), static_cast<__nv_bfloat16*>(x16));
     RETURN_IF_ERROR(gpu.CheckLaunch("F32ToBF16"));  // x16: [n][cols]
     st = blas->gemm_ex(blas->handle, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &one, w16, CUDA_R_16BF, k, x16,
-                       CUDA_R_16BF, k, &zero, a.y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+                       CUDA_R_16BF, k, beta, a.y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
   }
   if (st != CUBLAS_STATUS_SUCCESS) {
     return base::Internal("cublasGemmEx failed with status " + std::to_string(static_cast<int>(st)));

@@ -266,3 +266,31 @@ TEST_CASE("bad input gets a clear error and exit code 1", "[cli][engine][errors]
     CHECK(testing::RunLonghaul({"eval", "-m", model}).exit_code == 2);
   }
 }
+
+TEST_CASE("--backend: auto falls back to the CPU saying so once, cuda without a device fails", "[cli][engine]") {
+  REQUIRE_TESTDATA(testdata);
+  const auto devices = testing::RunLonghaul({"devices"});
+  REQUIRE(devices.exit_code == 0);
+  const bool has_device = devices.out.find("cuda:0") != std::string::npos;
+  const bool built_with_cuda = devices.out.find("built without CUDA") == std::string::npos;
+  // bench session makes several contexts in one process: one line for all.
+  auto r = testing::RunLonghaul({"bench", "session", "-m", testdata + "/models/stories260K.gguf", "--tokens", "256",
+                                 "--step", "64", "-t", "2", "--backend", "auto"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  size_t said = 0;
+  for (size_t at = r.err.find("running on the CPU"); at != std::string::npos; at = r.err.find("running on the CPU", at + 1)) {
+    ++said;
+  }
+  CHECK(said == (built_with_cuda && !has_device ? 1u : 0u));
+  if (!has_device) {
+    auto cuda = testing::RunLonghaul({"generate", "-m", testdata + "/models/stories260K.gguf", "-p", "Once", "-n", "2",
+                                      "--backend", "cuda"});
+    CHECK(cuda.exit_code == 1);
+    CHECK(cuda.err.find("CUDA") != std::string::npos);
+  }
+  auto bad = testing::RunLonghaul({"generate", "-m", testdata + "/models/stories260K.gguf", "-p", "Once", "--backend",
+                                   "gpu"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("unknown backend 'gpu'") != std::string::npos);
+}

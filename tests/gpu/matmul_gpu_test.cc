@@ -253,3 +253,33 @@ TEST_CASE("GPU MatMul rejects bad arguments", "[gpu][matmul]") {
   CHECK(kernels::MatMul(*gpu, bad).code() == base::StatusCode::kInvalidArgument);
   CHECK(gpu->Synchronize().ok());
 }
+
+TEST_CASE("kernels::MatMul with accumulate adds W x to y on both paths", "[gpu]") {
+  LH_REQUIRE_GPU(gpu);
+  std::mt19937 rng(31);
+  const Matrix m = MakeMatrix(*gpu, &rng, {GgmlType::kQ8_0, WeightType::kQ8_0}, 64, 256);
+  for (const int64_t n_tokens : {int64_t{1}, int64_t{24}}) {  // GEMV, GEMM
+    INFO(n_tokens << " tokens");
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> x(static_cast<size_t>(n_tokens * m.cols)), y0(static_cast<size_t>(n_tokens * m.rows));
+    for (float& v : x) v = normal(rng);
+    for (float& v : y0) v = normal(rng);
+    kernels::DeviceBuffer dx = Upload(*gpu, x.data(), x.size() * sizeof(float));
+    kernels::DeviceBuffer dy = Upload(*gpu, y0.data(), y0.size() * sizeof(float));
+    kernels::MatMulArgs args{DeviceView(m), dx.as<float>(), dy.as<float>(), n_tokens, /*accumulate=*/true};
+    REQUIRE(kernels::MatMul(*gpu, args).ok());
+    std::vector<float> y(y0.size());
+    REQUIRE(gpu->CopyToHost(y.data(), dy.get(), y.size() * sizeof(float)).ok());
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      for (int64_t r = 0; r < m.rows; ++r) {
+        double ref = y0[static_cast<size_t>(t * m.rows + r)], mag = std::fabs(ref);
+        for (int64_t c = 0; c < m.cols; ++c) {
+          const double p = static_cast<double>(m.values[static_cast<size_t>(r * m.cols + c)]) * x[static_cast<size_t>(t * m.cols + c)];
+          ref += p;
+          mag += std::fabs(p);
+        }
+        CHECK(std::fabs(y[static_cast<size_t>(t * m.rows + r)] - ref) <= 1e-2 * mag);
+      }
+    }
+  }
+}
