@@ -31,10 +31,10 @@ struct DeviceMatrix {
 };
 
 // Tokens up to which MatMul reads the quantized weights directly (one pass
-// over the matrix serves every token); above it, the matrix and the
-// activations are converted to bf16 (fp32's range: an activation in the
-// tens of thousands, as some models' feed-forward inputs reach, stays
-// finite) and multiplied by cuBLAS with fp32 accumulation.
+// over the matrix serves every token); above it, cuBLAS multiplies with
+// fp32 accumulation, in the CPU backend's dot formats: fp32 for F32
+// weights, fp16/bf16 for F16/BF16, and bf16 (dequantized) for the
+// quantized types, whose activations the CPU rounds to 8 bits.
 inline constexpr int64_t kGemvMaxTokens = 8;
 
 // y[t][r] = sum_c w[r][c] * x[t][c], or y[t][r] += that with accumulate

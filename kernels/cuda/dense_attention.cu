@@ -67,7 +67,7 @@ __global__ void __launch_bounds__(kWarps * 32) DenseAttentionKernel(DenseAttenti
     }
     for (int off = 16; off > 0; off >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, off);
     const float m_new = fmaxf(m, dot);
-    const float corr = __expf(m - m_new), w = __expf(dot - m_new);
+    const float corr = expf(m - m_new), w = expf(dot - m_new);
     l = l * corr + w;
     const T* vp = vc + p * d;
 #pragma unroll
@@ -93,12 +93,12 @@ __global__ void __launch_bounds__(kWarps * 32) DenseAttentionKernel(DenseAttenti
   float m_all = -INFINITY;
   for (int w = 0; w < kWarps; ++w) m_all = fmaxf(m_all, sm[w]);
   float l_all = 0.0f;
-  for (int w = 0; w < kWarps; ++w) l_all += sm[w] == -INFINITY ? 0.0f : sl[w] * __expf(sm[w] - m_all);
+  for (int w = 0; w < kWarps; ++w) l_all += sm[w] == -INFINITY ? 0.0f : sl[w] * expf(sm[w] - m_all);
   float* out = a.out + (static_cast<int64_t>(t) * a.n_head + h) * d;  // [d]
   for (int c = threadIdx.x; c < d; c += blockDim.x) {
     float sum = 0.0f;
     for (int w = 0; w < kWarps; ++w) {
-      if (sm[w] != -INFINITY) sum += sacc[w * d + c] * __expf(sm[w] - m_all);
+      if (sm[w] != -INFINITY) sum += sacc[w * d + c] * expf(sm[w] - m_all);
     }
     out[c] = sum / l_all;
   }

@@ -1,6 +1,17 @@
 // MatMul (ops.h): quantized matrix-vector kernels for a few tokens,
-// dequantize-to-bf16-then-cuBLAS for a prefill chunk.
+// cuBLAS for a prefill chunk.
+//
+// The GEMM's input formats follow the CPU backend's dot formats, so the
+// two backends round alike: F32 weights multiply fp32 activations (no
+// TF32); F16 and BF16 weights are used in place and meet activations
+// rounded to their own type (as ggml and the CPU backend do); quantized
+// weights are dequantized to bf16 and meet bf16 activations (fp32's range:
+// the feed-forward inputs some models reach overflow fp16; the CPU rounds
+// these activations to 8 bits, coarser still).
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
 
 #include "kernels/cuda/blas.h"
 #include "kernels/cuda/internal.h"
@@ -8,10 +19,14 @@
 namespace kernels {
 namespace {
 
-__global__ void F32ToBF16Kernel(const float* __restrict__ x, int64_t n, __nv_bfloat16* out) {
+__device__ __forceinline__ void Round(float x, __half* out) { *out = __float2half_rn(x); }
+__device__ __forceinline__ void Round(float x, __nv_bfloat16* out) { *out = __float2bfloat16_rn(x); }
+
+template <typename T>
+__global__ void RoundKernel(const float* __restrict__ x, int64_t n, T* out) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    out[i] = __float2bfloat16_rn(x[i]);
+    Round(x[i], out + i);
   }
 }
 
@@ -38,20 +53,30 @@ base::Status Gemm(Gpu& gpu, const MatMulArgs& a) {
   const float* beta = a.accumulate ? &one : &zero;  // y = W x + beta y
   cublasStatus_t st;
   if (a.w.type == WeightType::kF32) {
-    // fp32 weights stay fp32 (no TF32): the reference format is exact.
     st = blas->gemm_ex(blas->handle, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &one, a.w.data, CUDA_R_32F, k, a.x,
                        CUDA_R_32F, k, beta, a.y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
   } else {
-    const size_t w_elems = static_cast<size_t>(a.w.rows) * static_cast<size_t>(a.w.cols);
+    const bool f16 = a.w.type == WeightType::kF16;
+    const cudaDataType type = f16 ? CUDA_R_16F : CUDA_R_16BF;
     const size_t x_elems = static_cast<size_t>(a.n_tokens) * static_cast<size_t>(a.w.cols);
-    ASSIGN_OR_RETURN(void* w16, gpu.ScratchFor(Gpu::Scratch::kGemmWeights, w_elems * sizeof(__nv_bfloat16)));
-    ASSIGN_OR_RETURN(void* x16, gpu.ScratchFor(Gpu::Scratch::kGemmInput, x_elems * sizeof(__nv_bfloat16)));
-    RETURN_IF_ERROR(DequantizeToBF16(gpu, a.w, w16));  // w16: [rows][cols]
-    F32ToBF16Kernel<<<static_cast<unsigned>(std::min<size_t>((x_elems + 255) / 256, 65535)), 256, 0,
-                      StreamOf(gpu)>>>(a.x, static_cast<int64_t>(x_elems), static_cast<__nv_bfloat16*>(x16));
-    RETURN_IF_ERROR(gpu.CheckLaunch("F32ToBF16"));  // x16: [n][cols]
-    st = blas->gemm_ex(blas->handle, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &one, w16, CUDA_R_16BF, k, x16,
-                       CUDA_R_16BF, k, beta, a.y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    const void* w16 = a.w.data;  // [rows][cols], 16-bit
+    if (a.w.type != WeightType::kF16 && a.w.type != WeightType::kBF16) {
+      const size_t w_elems = static_cast<size_t>(a.w.rows) * static_cast<size_t>(a.w.cols);
+      ASSIGN_OR_RETURN(void* scratch, gpu.ScratchFor(Gpu::Scratch::kGemmWeights, w_elems * 2));
+      RETURN_IF_ERROR(DequantizeToBF16(gpu, a.w, scratch));
+      w16 = scratch;
+    }
+    ASSIGN_OR_RETURN(void* x16, gpu.ScratchFor(Gpu::Scratch::kGemmInput, x_elems * 2));  // [n][cols]
+    const unsigned grid = static_cast<unsigned>(std::min<size_t>((x_elems + 255) / 256, 65535));
+    if (f16) {
+      RoundKernel<<<grid, 256, 0, StreamOf(gpu)>>>(a.x, static_cast<int64_t>(x_elems), static_cast<__half*>(x16));
+    } else {
+      RoundKernel<<<grid, 256, 0, StreamOf(gpu)>>>(a.x, static_cast<int64_t>(x_elems),
+                                                   static_cast<__nv_bfloat16*>(x16));
+    }
+    RETURN_IF_ERROR(gpu.CheckLaunch("RoundKernel"));
+    st = blas->gemm_ex(blas->handle, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &one, w16, type, k, x16, type, k, beta,
+                       a.y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
   }
   if (st != CUBLAS_STATUS_SUCCESS) {
     return base::Internal("cublasGemmEx failed with status " + std::to_string(static_cast<int>(st)));

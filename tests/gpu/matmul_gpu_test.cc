@@ -6,9 +6,9 @@
 // may cancel):
 //  - GEMV vs a float64 product of the dequantized weights: 2e-5 (fp32
 //    accumulation over a few hundred terms, no rounding of w or x).
-//  - GEMM vs the same: 1e-2 (weights and activations rounded to bf16,
-//    2^-9 relative each, fp32 accumulation); 3e-3 for F32 weights, which
-//    stay fp32.
+//  - GEMM vs the same: 1e-2 (activations rounded to bf16, 2^-9 relative,
+//    and quantized weights too; F16 weights meet fp16 activations);
+//    3e-3 for F32 weights, which stay fp32.
 //  - GPU vs engine::MatMul: 2e-2 for non-F32 weights, since the CPU path
 //    rounds activations to the weight's dot format (8-bit for quantized
 //    types, fp16/bf16 for F16/BF16), and 3e-3 for F32.
