@@ -267,7 +267,7 @@ TEST_CASE("bad input gets a clear error and exit code 1", "[cli][engine][errors]
   }
 }
 
-TEST_CASE("--backend: auto falls back to the CPU saying so once, cuda without a device fails", "[cli][engine]") {
+TEST_CASE("The backend flag: auto falls back to the CPU saying so once, cuda without a device fails", "[cli][engine]") {
   REQUIRE_TESTDATA(testdata);
   const auto devices = testing::RunLonghaul({"devices"});
   REQUIRE(devices.exit_code == 0);

@@ -29,7 +29,14 @@ if [[ -d .gpu-carry ]]; then
   step "using the prebuilt binaries in .gpu-carry"
   bin=/tmp/longhaul-gpu
   mkdir -p "$bin"
-  for f in longhaul gpu_test; do xz -dc ".gpu-carry/$f.xz" > "$bin/$f" && chmod +x "$bin/$f"; done
+  for f in longhaul gpu_test; do
+    if command -v xz > /dev/null; then
+      xz -dc ".gpu-carry/$f.xz" > "$bin/$f"
+    else  # the image's python has lzma
+      python3 -c 'import lzma, sys; sys.stdout.buffer.write(lzma.open(sys.argv[1]).read())' ".gpu-carry/$f.xz" > "$bin/$f"
+    fi
+    chmod +x "$bin/$f"
+  done
   export LD_LIBRARY_PATH="$PWD/.gpu-carry/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export LONGHAUL_TESTDATA=${LONGHAUL_TESTDATA:-$PWD/.gpu-carry/testdata}
   longhaul=$bin/longhaul
@@ -77,7 +84,8 @@ timeout 200 "$longhaul" bench kv --json --backend cuda --sections time --time-le
 cat "$OUT/bench_kv.json"; tail -3 "$OUT/bench_kv.err"
 
 step "summary"
-python3 - "$OUT" <<'PY'
+# The carried libraries are for our binaries, not the image's python.
+env -u LD_LIBRARY_PATH python3 - "$OUT" <<'PY'
 import json, sys, os
 out = sys.argv[1]
 summary = {}
