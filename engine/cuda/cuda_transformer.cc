@@ -118,8 +118,10 @@ base::Status CudaTransformer::ForwardChunk(const int32_t* tokens, int64_t n, flo
   float* x_rows = x_.as<float>() + first_row * d;
   RETURN_IF_ERROR(kernels::RmsNorm(g, {x_rows, weights_.output_norm, xn_.as<float>(), rows, hp.n_embd, hp.rms_eps}));
   if (logits_.bytes() < Floats(rows, hp.n_vocab)) {
+    // The last logits move to the host before their buffer goes, so a
+    // chunk that fails from here on leaves them readable.
+    (void)last_logits();
     RETURN_IF_ERROR(g.Synchronize());
-    logits_on_host_ = true;  // the old buffer is gone; last_logits_ holds its copy, if any
     ASSIGN_OR_RETURN(logits_, g.Alloc(Floats(rows, hp.n_vocab)));
     last_logits_device_ = logits_.as<float>();
   }
@@ -127,7 +129,8 @@ base::Status CudaTransformer::ForwardChunk(const int32_t* tokens, int64_t n, flo
   RETURN_IF_ERROR(kernels::MatMul(g, {weights_.output, xn_.as<float>(), logits_.as<float>(), rows}));
   last_logits_device_ = logits_.as<float>() + (rows - 1) * hp.n_vocab;
   // Every layer's keys and values for the host cache, in one copy.
-  RETURN_IF_ERROR(g.CopyToHostAsync(kv_host_.get(), rows_.get(), Floats(static_cast<int64_t>(hp.n_layer) * 3 * n, hp.n_kv())));
+  const size_t kv_bytes = Floats(static_cast<int64_t>(hp.n_layer) * 3 * n, hp.n_kv());  // [n_layer][3][n][n_kv]
+  RETURN_IF_ERROR(g.CopyToHostAsync(kv_host_.get(), rows_.get(), kv_bytes));
   if (all_logits != nullptr) {
     RETURN_IF_ERROR(g.CopyToHost(all_logits, logits_.get(), Floats(rows, hp.n_vocab)));
   } else {
