@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -80,6 +81,26 @@ class PinnedBuffer {
   size_t bytes_ = 0;
 };
 
+// A captured sequence of work on a Gpu's stream, replayed with one launch:
+// a decode step is hundreds of small kernels, and launching each from the
+// host costs more than running it. Replays read the same pointers and
+// kernel arguments the capture saw (ops.h: positions from device memory).
+// Must not outlive its Gpu.
+class GpuGraph {
+ public:
+  ~GpuGraph();
+  GpuGraph(const GpuGraph&) = delete;
+  GpuGraph& operator=(const GpuGraph&) = delete;
+  // Enqueues one replay on the Gpu's stream.
+  base::Status Launch();
+
+ private:
+  friend class Gpu;
+  GpuGraph() = default;
+  Gpu* gpu_ = nullptr;
+  void* exec_ = nullptr;  // cudaGraphExec_t
+};
+
 struct GpuMemoryInfo {
   size_t free_bytes = 0;
   size_t total_bytes = 0;
@@ -111,6 +132,11 @@ class Gpu {
   base::Status Zero(void* device_dst, size_t bytes);
   // Waits for everything issued so far; reports the first kernel error.
   base::Status Synchronize();
+  // Records instead of running what `work` issues on the stream (it must
+  // not wait for the device, copy from pageable memory or allocate), and
+  // returns it as a graph. On any failure the stream is back to running
+  // work, nothing of `work` ran, and the error says why.
+  base::Result<std::unique_ptr<GpuGraph>> Capture(const std::function<base::Status()>& work);
   // The error of the last kernel launch, if it failed to launch.
   base::Status CheckLaunch(const char* kernel);
 

@@ -33,6 +33,9 @@ base::Status Gpu::Synchronize() { return NoCuda(); }
 base::Status Gpu::CheckLaunch(const char*) { return NoCuda(); }
 base::Result<const BlasLibrary*> Gpu::Blas() { return NoCuda(); }
 base::Result<void*> Gpu::ScratchFor(Scratch, size_t) { return NoCuda(); }
+base::Result<std::unique_ptr<GpuGraph>> Gpu::Capture(const std::function<base::Status()>&) { return NoCuda(); }
+GpuGraph::~GpuGraph() = default;
+base::Status GpuGraph::Launch() { return NoCuda(); }
 
 base::Status MatMul(Gpu&, const MatMulArgs&) { return NoCuda(); }
 base::Status GatherRows(Gpu&, const GatherRowsArgs&) { return NoCuda(); }

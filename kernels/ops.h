@@ -75,12 +75,18 @@ base::Status RmsNorm(Gpu& gpu, const RmsNormArgs& args);
 
 enum class RopePairing { kAdjacent, kHalves };  // (2i, 2i+1) or (i, i + d/2)
 
+// Positions: the ops below that take a first_pos also take an optional
+// device pointer to it, read when the kernel runs rather than when it is
+// launched, so that one captured graph (gpu.h) serves every decode step.
+// The host value must still be valid for the argument checks.
+
 // Rotates x[t][h] in place at position first_pos + t:
 // theta_i = pos * freq_scale * freq_base^(-2i / n_rot), angles in double.
 struct RopeArgs {
   float* x = nullptr;  // device [n_tokens][n_heads][head_dim]
   int64_t n_tokens = 0;
   int64_t first_pos = 0;
+  const int64_t* first_pos_device = nullptr;  // device [1]; overrides first_pos when set
   int n_heads = 0;
   int head_dim = 0;
   int n_rot = 0;
@@ -115,6 +121,7 @@ struct DenseKvStoreArgs {
   const float* v = nullptr;  // device [n_tokens][n_head_kv * head_dim]
   int64_t first_pos = 0;
   int64_t n_tokens = 0;
+  const int64_t* first_pos_device = nullptr;  // device [1]; overrides first_pos when set
 };
 base::Status DenseKvStore(Gpu& gpu, const DenseKvStoreArgs& args);
 
@@ -128,6 +135,7 @@ struct DenseAttentionArgs {
   int64_t first_pos = 0;
   int64_t n_tokens = 0;
   int n_head = 0;
+  const int64_t* first_pos_device = nullptr;  // device [1]; overrides first_pos when set
 };
 base::Status DenseAttention(Gpu& gpu, const DenseAttentionArgs& args);
 

@@ -50,6 +50,8 @@ base::Status CudaTransformer::Allocate() {
   const int64_t c = max_chunk_;
   kernels::Gpu& g = *gpu_;
   ASSIGN_OR_RETURN(ids_, g.Alloc(static_cast<size_t>(c) * sizeof(int32_t)));
+  ASSIGN_OR_RETURN(pos_, g.Alloc(sizeof(int64_t)));
+  ASSIGN_OR_RETURN(pos_host_, g.AllocPinned(sizeof(int64_t)));
   ASSIGN_OR_RETURN(x_, g.Alloc(Floats(c, hp.n_embd)));
   ASSIGN_OR_RETURN(xn_, g.Alloc(Floats(c, hp.n_embd)));
   ASSIGN_OR_RETURN(q_, g.Alloc(Floats(c, hp.n_q())));
@@ -64,6 +66,7 @@ base::Status CudaTransformer::Allocate() {
   ASSIGN_OR_RETURN(kv_host_, g.AllocPinned(Floats(static_cast<int64_t>(hp.n_layer) * 3 * c, hp.n_kv())));
   last_logits_.assign(static_cast<size_t>(hp.n_vocab), 0.0f);
   last_logits_device_ = logits_.as<float>();
+  graphs_ = kv_->capturable();
   return g.Zero(logits_.get(), logits_.bytes());
 }
 
@@ -100,33 +103,28 @@ base::Status CudaTransformer::Forward(std::span<const int32_t> tokens, float* al
 base::Status CudaTransformer::ForwardChunk(const int32_t* tokens, int64_t n, float* all_logits) {
   const HParams& hp = model_->hparams();
   kernels::Gpu& g = *gpu_;
-  const int64_t d = hp.n_embd;
-
-  // x[n][d] = token_embd[tokens]
-  std::memcpy(ids_host_.get(), tokens, static_cast<size_t>(n) * sizeof(int32_t));
-  RETURN_IF_ERROR(g.CopyToDevice(ids_.get(), ids_host_.get(), static_cast<size_t>(n) * sizeof(int32_t)));
-  RETURN_IF_ERROR(kernels::GatherRows(g, {weights_.token_embd, ids_.as<int32_t>(), x_.as<float>(), n}));
-
-  for (int l = 0; l < hp.n_layer; ++l) {
-    RETURN_IF_ERROR(Attention(l, n));
-    RETURN_IF_ERROR(FeedForward(l, n));
-  }
-
-  // xn[rows][d] = rmsnorm(x) * output_norm, for the rows whose logits are wanted.
-  const int64_t first_row = all_logits != nullptr ? 0 : n - 1;
+  const int64_t first_row = all_logits != nullptr ? 0 : n - 1;  // rows whose logits are wanted
   const int64_t rows = n - first_row;
-  float* x_rows = x_.as<float>() + first_row * d;
-  RETURN_IF_ERROR(kernels::RmsNorm(g, {x_rows, weights_.output_norm, xn_.as<float>(), rows, hp.n_embd, hp.rms_eps}));
   if (logits_.bytes() < Floats(rows, hp.n_vocab)) {
     // The last logits move to the host before their buffer goes, so a
     // chunk that fails from here on leaves them readable.
     (void)last_logits();
     RETURN_IF_ERROR(g.Synchronize());
+    decode_graph_.reset();  // it writes the old buffer
     ASSIGN_OR_RETURN(logits_, g.Alloc(Floats(rows, hp.n_vocab)));
     last_logits_device_ = logits_.as<float>();
   }
-  // logits: [rows][n_vocab]
-  RETURN_IF_ERROR(kernels::MatMul(g, {weights_.output, xn_.as<float>(), logits_.as<float>(), rows}));
+  // Pinned sources: the copies run in stream order, and the buffers are
+  // rewritten only after the chunk's closing Synchronize.
+  std::memcpy(ids_host_.get(), tokens, static_cast<size_t>(n) * sizeof(int32_t));
+  *pos_host_.as<int64_t>() = n_past_;
+  RETURN_IF_ERROR(g.CopyToDevice(ids_.get(), ids_host_.get(), static_cast<size_t>(n) * sizeof(int32_t)));
+  RETURN_IF_ERROR(g.CopyToDevice(pos_.get(), pos_host_.get(), sizeof(int64_t)));
+  if (n == 1 && all_logits == nullptr && DecodeByGraph()) {
+    RETURN_IF_ERROR(decode_graph_->Launch());
+  } else {
+    RETURN_IF_ERROR(RunModel(n, first_row, nullptr));
+  }
   last_logits_device_ = logits_.as<float>() + (rows - 1) * hp.n_vocab;
   // Every layer's keys and values for the host cache, in one copy.
   const size_t kv_bytes = Floats(static_cast<int64_t>(hp.n_layer) * 3 * n, hp.n_kv());  // [n_layer][3][n][n_kv]
@@ -142,7 +140,38 @@ base::Status CudaTransformer::ForwardChunk(const int32_t* tokens, int64_t n, flo
   return base::Status::Ok();
 }
 
-base::Status CudaTransformer::Attention(int layer, int64_t n) {
+bool CudaTransformer::DecodeByGraph() {
+  if (!graphs_) return false;
+  if (decode_graph_ != nullptr) return true;
+  auto graph = gpu_->Capture([this] { return RunModel(1, 0, pos_.as<int64_t>()); });
+  if (!graph.ok()) {
+    // Eager launches compute the same; only the launch cost differs.
+    graphs_ = false;
+    LOG(WARNING) << "CUDA graph capture failed (" << graph.status().ToString() << "); decoding with eager launches";
+    return false;
+  }
+  decode_graph_ = std::move(*graph);
+  return true;
+}
+
+base::Status CudaTransformer::RunModel(int64_t n, int64_t first_row, const int64_t* device_pos) {
+  const HParams& hp = model_->hparams();
+  kernels::Gpu& g = *gpu_;
+  const int64_t d = hp.n_embd;
+  // x[n][d] = token_embd[ids]
+  RETURN_IF_ERROR(kernels::GatherRows(g, {weights_.token_embd, ids_.as<int32_t>(), x_.as<float>(), n}));
+  for (int l = 0; l < hp.n_layer; ++l) {
+    RETURN_IF_ERROR(Attention(l, n, device_pos));
+    RETURN_IF_ERROR(FeedForward(l, n));
+  }
+  // xn[rows][d] = rmsnorm(x[first_row..]) * output_norm; logits[rows][n_vocab] = xn W_out^T
+  const int64_t rows = n - first_row;
+  const float* x_rows = x_.as<float>() + first_row * d;
+  RETURN_IF_ERROR(kernels::RmsNorm(g, {x_rows, weights_.output_norm, xn_.as<float>(), rows, hp.n_embd, hp.rms_eps}));
+  return kernels::MatMul(g, {weights_.output, xn_.as<float>(), logits_.as<float>(), rows});
+}
+
+base::Status CudaTransformer::Attention(int layer, int64_t n, const int64_t* device_pos) {
   const HParams& hp = model_->hparams();
   const CudaLayerWeights& L = weights_.layers[static_cast<size_t>(layer)];
   kernels::Gpu& g = *gpu_;
@@ -168,15 +197,30 @@ base::Status CudaTransformer::Attention(int layer, int64_t n) {
   }
   if (keep_pre_rope_k_) RETURN_IF_ERROR(g.CopyOnDevice(k_pre, k, Floats(n, nkv)));
   // The CPU backend rotates every channel pair with exponent 2i / head_dim.
-  kernels::RopeArgs rope{q, n, n_past_, hp.n_head, hp.head_dim, hp.head_dim,
-                         hp.rope_freq_base, hp.rope_freq_scale, PairingOf(hp.rope_style)};
+  kernels::RopeArgs rope;
+  rope.x = q;
+  rope.n_tokens = n;
+  rope.first_pos = n_past_;
+  rope.first_pos_device = device_pos;
+  rope.n_heads = hp.n_head;
+  rope.head_dim = rope.n_rot = hp.head_dim;
+  rope.freq_base = hp.rope_freq_base;
+  rope.freq_scale = hp.rope_freq_scale;
+  rope.pairing = PairingOf(hp.rope_style);
   RETURN_IF_ERROR(kernels::Rope(g, rope));
   rope.x = k;
   rope.n_heads = hp.n_head_kv;
   RETURN_IF_ERROR(kernels::Rope(g, rope));
 
-  RETURN_IF_ERROR(kv_->Store({layer, n_past_, n, k, v, keep_pre_rope_k_ ? k_pre : nullptr}));
-  RETURN_IF_ERROR(kv_->Attend({layer, n_past_, n, q, attn_.as<float>()}));  // attn: [n][n_head * hd]
+  const KvChunk chunk{layer, n_past_, n, k, v, keep_pre_rope_k_ ? k_pre : nullptr};
+  const AttentionBatch batch{layer, n_past_, n, q, attn_.as<float>()};  // attn: [n][n_head * hd]
+  if (device_pos != nullptr) {
+    RETURN_IF_ERROR(kv_->StoreAt(chunk, device_pos));
+    RETURN_IF_ERROR(kv_->AttendAt(batch, device_pos));
+  } else {
+    RETURN_IF_ERROR(kv_->Store(chunk));
+    RETURN_IF_ERROR(kv_->Attend(batch));
+  }
 
   // x[n][d] += attn W_o^T
   return kernels::MatMul(g, {L.wo, attn_.as<float>(), x_.as<float>(), n, /*accumulate=*/true});

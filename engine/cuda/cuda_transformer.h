@@ -5,9 +5,11 @@
 // Each chunk runs every layer on the device, then copies every layer's
 // keys and values back to the host cache in one transfer, waited for
 // once, with the logits, at the end of the chunk. That host cache is what
-// checkpoints export (device_kv.h). The residual adds ride on the output
-// projections (MatMulArgs::accumulate): a decode step is launch-bound on
-// small models, so every launch saved counts.
+// checkpoints export (device_kv.h). A decode step is launch-bound on
+// small models (hundreds of small kernels), so the residual adds ride on
+// the output projections (MatMulArgs::accumulate), and with KV tiers that
+// allow it (dense) the whole step is captured once as a graph and
+// replayed, its position read from device memory (pos_).
 //
 // Ownership: owns the Gpu, and everything allocated on it, which it frees
 // before the Gpu. Threading: one thread at a time (ForwardPass).
@@ -49,7 +51,14 @@ class CudaTransformer final : public ForwardPass {
   CudaTransformer() = default;
   base::Status Allocate();
   base::Status ForwardChunk(const int32_t* tokens, int64_t n, float* all_logits);
-  base::Status Attention(int layer, int64_t n);
+  // The device work of a chunk whose ids are uploaded: embedding, layers,
+  // final norm and the logits of rows [first_row, n). With device_pos the
+  // position is read from there (capturable); else n_past_ is used.
+  base::Status RunModel(int64_t n, int64_t first_row, const int64_t* device_pos);
+  // One decode step's device work as a replayed graph, captured on first
+  // use; false when the tiers or a failed capture rule graphs out.
+  bool DecodeByGraph();
+  base::Status Attention(int layer, int64_t n, const int64_t* device_pos);
   base::Status FeedForward(int layer, int64_t n);
   // The host cache takes every layer's rows of the chunk (after the sync).
   base::Status StoreOnHost(int64_t n);
@@ -65,6 +74,7 @@ class CudaTransformer final : public ForwardPass {
 
   // Device activations for one chunk of n <= max_chunk_ tokens.
   kernels::DeviceBuffer ids_;     // [c] int32
+  kernels::DeviceBuffer pos_;     // [1] int64: the chunk's first position
   kernels::DeviceBuffer x_;       // [c][n_embd]   residual stream
   kernels::DeviceBuffer xn_;      // [c][n_embd]   normed input of a sub-layer
   kernels::DeviceBuffer q_;       // [c][n_q]
@@ -77,7 +87,10 @@ class CudaTransformer final : public ForwardPass {
   const float* last_logits_device_ = nullptr;  // [n_vocab] inside logits_
   // Pinned host staging.
   kernels::PinnedBuffer ids_host_;  // [c] int32
+  kernels::PinnedBuffer pos_host_;  // [1] int64
   kernels::PinnedBuffer kv_host_;   // rows_'s copy, for the host cache
+  std::unique_ptr<kernels::GpuGraph> decode_graph_;  // valid while logits_ is not reallocated
+  bool graphs_ = false;  // the tiers are capturable and no capture has failed
   mutable std::vector<float> last_logits_;  // [n_vocab]
   mutable bool logits_on_host_ = true;
 };

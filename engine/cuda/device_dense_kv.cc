@@ -34,17 +34,22 @@ class DeviceDenseKv final : public DeviceKv {
   AttentionCache& host() override { return *host_; }
   const AttentionCache& host() const override { return *host_; }
 
-  base::Status Store(const KvChunk& chunk) override {
+  base::Status Store(const KvChunk& chunk) override { return StoreAt(chunk, nullptr); }
+  base::Status Attend(const AttentionBatch& batch) override { return AttendAt(batch, nullptr); }
+  bool capturable() const override { return true; }
+
+  base::Status StoreAt(const KvChunk& chunk, const int64_t* device_pos) override {
     kernels::DenseKvStoreArgs a;
     a.cache = layers_[static_cast<size_t>(chunk.layer)];
     a.k = chunk.k;
     a.v = chunk.v;
     a.first_pos = chunk.first_pos;
     a.n_tokens = chunk.n_tokens;
+    a.first_pos_device = device_pos;
     return kernels::DenseKvStore(*gpu_, a);
   }
 
-  base::Status Attend(const AttentionBatch& batch) override {
+  base::Status AttendAt(const AttentionBatch& batch, const int64_t* device_pos) override {
     kernels::DenseAttentionArgs a;
     a.cache = layers_[static_cast<size_t>(batch.layer)];
     a.q = batch.q;
@@ -52,6 +57,7 @@ class DeviceDenseKv final : public DeviceKv {
     a.first_pos = batch.first_pos;
     a.n_tokens = batch.n_tokens;
     a.n_head = host_->config().n_head;
+    a.first_pos_device = device_pos;
     return kernels::DenseAttention(*gpu_, a);
   }
 

@@ -50,6 +50,18 @@ class DeviceKv {
   virtual base::Status Reload() = 0;
   // Device memory held (the hot set, for the tiered cache).
   virtual size_t device_bytes() const = 0;
+  // Graph capture of decode steps (kernels::GpuGraph): when capturable(),
+  // StoreAt and AttendAt issue only device work, reading the chunk's
+  // position from `device_pos` when the work runs, so one capture replays
+  // at every position. The tiered tiers plan each step on the host, so
+  // they are not capturable.
+  virtual bool capturable() const { return false; }
+  virtual base::Status StoreAt(const KvChunk& /*chunk*/, const int64_t* /*device_pos*/) {
+    return base::Unsupported("these KV tiers cannot be captured in a graph");
+  }
+  virtual base::Status AttendAt(const AttentionBatch& /*batch*/, const int64_t* /*device_pos*/) {
+    return base::Unsupported("these KV tiers cannot be captured in a graph");
+  }
   // The most tokens one chunk may hold so that every row a chunk's queries
   // read outside the chunk's own rows is on the device before it starts.
   virtual int64_t max_chunk_tokens() const = 0;

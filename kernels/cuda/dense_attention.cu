@@ -24,11 +24,12 @@ __global__ void DenseKvStoreKernel(DenseKvStoreArgs a) {
   const int64_t total = a.n_tokens * width;
   T* kc = static_cast<T*>(a.cache.k);  // [n_head_kv][capacity][d]
   T* vc = static_cast<T*>(a.cache.v);
+  const int64_t first = a.first_pos_device != nullptr ? *a.first_pos_device : a.first_pos;
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t t = i / width;
     const int g = static_cast<int>(i % width) / d, c = static_cast<int>(i % d);
-    const int64_t dst = (static_cast<int64_t>(g) * a.cache.capacity + a.first_pos + t) * d + c;
+    const int64_t dst = (static_cast<int64_t>(g) * a.cache.capacity + first + t) * d + c;
     StoreElem(kc + dst, a.k[i]);
     StoreElem(vc + dst, a.v[i]);
   }
@@ -56,7 +57,8 @@ __global__ void __launch_bounds__(kWarps * 32) DenseAttentionKernel(DenseAttenti
     acc[j] = 0.0f;
   }
   float m = -INFINITY, l = 0.0f;
-  const int64_t last = a.first_pos + t;  // causal: positions [0, last]
+  const int64_t first = a.first_pos_device != nullptr ? *a.first_pos_device : a.first_pos;
+  const int64_t last = first + t;  // causal: positions [0, last]
   for (int64_t p = warp; p <= last; p += kWarps) {
     const T* kp = kc + p * d;
     float dot = 0.0f;

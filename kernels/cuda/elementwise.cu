@@ -47,7 +47,8 @@ __global__ void RopeKernel(RopeArgs a) {
     const int64_t t = th / a.n_heads;
     float* v = a.x + th * a.head_dim;  // [head_dim]
     // In double, as the CPU backend: positions near a million stay exact.
-    const double p = static_cast<double>(a.first_pos + t) * a.freq_scale;
+    const int64_t first = a.first_pos_device != nullptr ? *a.first_pos_device : a.first_pos;
+    const double p = static_cast<double>(first + t) * a.freq_scale;
     const double theta = p * pow(static_cast<double>(a.freq_base), -2.0 * i / a.n_rot);
     const float c = static_cast<float>(cos(theta)), s = static_cast<float>(sin(theta));
     const int ia = a.pairing == RopePairing::kAdjacent ? 2 * i : i;

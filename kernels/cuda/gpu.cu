@@ -146,6 +146,39 @@ base::Status Gpu::Synchronize() { return CudaStatus(cudaStreamSynchronize(Stream
 
 base::Status Gpu::CheckLaunch(const char* kernel) { return CudaStatus(cudaGetLastError(), kernel); }
 
+GpuGraph::~GpuGraph() {
+  if (exec_ != nullptr) {
+    gpu_->MakeCurrent();
+    cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(exec_));
+  }
+}
+
+base::Status GpuGraph::Launch() {
+  return CudaStatus(cudaGraphLaunch(static_cast<cudaGraphExec_t>(exec_), StreamOf(*gpu_)), "graph launch");
+}
+
+base::Result<std::unique_ptr<GpuGraph>> Gpu::Capture(const std::function<base::Status()>& work) {
+  // Relaxed: the ops make their device current (cudaSetDevice) as they go.
+  RETURN_IF_ERROR(CudaStatus(cudaStreamBeginCapture(StreamOf(*this), cudaStreamCaptureModeRelaxed), "begin capture"));
+  const base::Status recorded = work();
+  cudaGraph_t graph = nullptr;
+  const cudaError_t ended = cudaStreamEndCapture(StreamOf(*this), &graph);
+  cudaGetLastError();  // an invalidated capture leaves its error behind
+  if (!recorded.ok() || ended != cudaSuccess) {
+    if (graph != nullptr) cudaGraphDestroy(graph);
+    if (!recorded.ok()) return recorded;
+    return CudaStatus(ended, "end capture");
+  }
+  cudaGraphExec_t exec = nullptr;
+  const cudaError_t made = cudaGraphInstantiate(&exec, graph, 0);
+  cudaGraphDestroy(graph);  // the executable graph keeps what it needs
+  RETURN_IF_ERROR(CudaStatus(made, "graph instantiate"));
+  std::unique_ptr<GpuGraph> out(new GpuGraph());
+  out->gpu_ = this;
+  out->exec_ = exec;
+  return std::move(out);  // C++17 (nvcc): no implicit move into Result
+}
+
 base::Result<void*> Gpu::ScratchFor(Scratch slot, size_t bytes) {
   DeviceBuffer& buf = scratch_[static_cast<int>(slot)];
   if (buf.bytes() < bytes) {
