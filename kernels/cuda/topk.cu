@@ -80,15 +80,19 @@ __global__ void __launch_bounds__(kThreads) TopKKernel(TopKArgs a) {
     __syncthreads();
   }
   const uint32_t filled = min(n_cand, static_cast<uint32_t>(kCandidates));
-  for (uint32_t i = filled + threadIdx.x; i < kCandidates; i += blockDim.x) {
+  // Sort only the power of two that holds the candidates: greedy decoding
+  // (k = 1, no ties) sorts nothing.
+  int sort_n = 1;
+  while (sort_n < static_cast<int>(filled)) sort_n <<= 1;
+  for (int i = static_cast<int>(filled) + threadIdx.x; i < sort_n; i += blockDim.x) {
     cand_key[i] = 0;  // below every real key
     cand_id[i] = 0x7fffffff;
   }
   __syncthreads();
   // Bitonic sort: key descending, then id ascending.
-  for (int size = 2; size <= kCandidates; size <<= 1) {
+  for (int size = 2; size <= sort_n; size <<= 1) {
     for (int stride = size / 2; stride > 0; stride >>= 1) {
-      for (int i = threadIdx.x; i < kCandidates; i += blockDim.x) {
+      for (int i = threadIdx.x; i < sort_n; i += blockDim.x) {
         const int j = i ^ stride;
         if (j <= i) continue;
         const bool first_before = cand_key[i] > cand_key[j] || (cand_key[i] == cand_key[j] && cand_id[i] < cand_id[j]);
