@@ -45,6 +45,36 @@ void NoteCpuFallback(const std::string& why) {
   std::call_once(once, [&] { LOG(WARNING) << "CUDA backend unavailable (" << why << "); running on the CPU"; });
 }
 
+// The forward pass the options ask for, over a fresh KV cache of `cache`'s
+// geometry: CUDA when asked (or, for auto, when a device is there and
+// takes the model), the CPU otherwise.
+base::Result<std::unique_ptr<ForwardPass>> MakeForwardPass(const Model& model, const ContextOptions& options,
+                                                           const AttentionCacheConfig& cache, base::ThreadPool* pool) {
+  const HParams& hp = model.loaded()->hparams();
+  ASSIGN_OR_RETURN(const BackendChoice backend, ParseBackend(options.backend));
+  ASSIGN_OR_RETURN(std::unique_ptr<AttentionCache> kv, NewAttentionCache(cache, options.kv_policy, KvRopeFor(hp)));
+  if (backend.kind != BackendChoice::Kind::kCpu && kernels::BuiltWithCuda()) {
+    std::string why;
+    const bool present = !kernels::ProbeDevices(&why).empty();
+    if (present || backend.kind == BackendChoice::Kind::kCuda) {
+      cuda::CudaForwardOptions copts;
+      copts.device = backend.device;
+      copts.max_chunk = options.n_batch;
+      auto forward = cuda::NewCudaForwardPass(model.loaded(), std::move(kv), copts);
+      if (forward.ok() || backend.kind == BackendChoice::Kind::kCuda) return forward;
+      why = forward.status().message();
+      // The failed attempt consumed the cache; the CPU gets a fresh one.
+      ASSIGN_OR_RETURN(kv, NewAttentionCache(cache, options.kv_policy, KvRopeFor(hp)));
+    }
+    NoteCpuFallback(why);
+  } else if (backend.kind == BackendChoice::Kind::kCuda) {
+    return base::Unsupported("--backend cuda: this longhaul was built without CUDA");
+  }
+  TransformerOptions topts;
+  topts.max_chunk = options.n_batch;
+  return std::unique_ptr<ForwardPass>(std::make_unique<Transformer>(model.loaded(), std::move(kv), pool, topts));
+}
+
 }  // namespace
 
 base::Status ValidateBackendName(std::string_view backend) { return ParseBackend(backend).status(); }
@@ -133,32 +163,7 @@ base::Result<std::unique_ptr<Context>> Context::Create(const Model& model, const
   cache.head_dim = hp.head_dim;
   cache.capacity = options.n_ctx;
   cache.type = options.kv_type;
-  ASSIGN_OR_RETURN(const BackendChoice backend, ParseBackend(options.backend));
-  ASSIGN_OR_RETURN(std::unique_ptr<AttentionCache> kv, NewAttentionCache(cache, options.kv_policy, KvRopeFor(hp)));
-  if (backend.kind != BackendChoice::Kind::kCpu && kernels::BuiltWithCuda()) {
-    std::string why;
-    const bool present = !kernels::ProbeDevices(&why).empty();
-    if (present || backend.kind == BackendChoice::Kind::kCuda) {
-      cuda::CudaForwardOptions copts;
-      copts.device = backend.device;
-      copts.max_chunk = options.n_batch;
-      auto forward = cuda::NewCudaForwardPass(model.loaded(), std::move(kv), copts);
-      if (forward.ok()) {
-        ctx->forward_ = std::move(*forward);
-        return ctx;
-      }
-      if (backend.kind == BackendChoice::Kind::kCuda) return forward.status();
-      why = forward.status().message();
-      // The failed attempt consumed the cache; the CPU gets a fresh one.
-      ASSIGN_OR_RETURN(kv, NewAttentionCache(cache, options.kv_policy, KvRopeFor(hp)));
-    }
-    NoteCpuFallback(why);
-  } else if (backend.kind == BackendChoice::Kind::kCuda) {
-    return base::Unsupported("--backend cuda: this longhaul was built without CUDA");
-  }
-  TransformerOptions topts;
-  topts.max_chunk = options.n_batch;
-  ctx->forward_ = std::make_unique<Transformer>(model.loaded(), std::move(kv), ctx->pool_.get(), topts);
+  ASSIGN_OR_RETURN(ctx->forward_, MakeForwardPass(model, options, cache, ctx->pool_.get()));
   return ctx;
 }
 
