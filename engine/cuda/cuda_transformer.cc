@@ -72,18 +72,7 @@ base::Status CudaTransformer::Allocate() {
 
 base::Status CudaTransformer::Forward(std::span<const int32_t> tokens, float* all_logits) {
   const HParams& hp = model_->hparams();
-  if (tokens.empty()) return base::InvalidArgument("no tokens to evaluate");
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i] < 0 || tokens[i] >= hp.n_vocab) {
-      return base::InvalidArgument("token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
-                                   " is outside the vocabulary (0.." + std::to_string(hp.n_vocab - 1) + ")");
-    }
-  }
-  const int64_t capacity = cache().config().capacity;
-  if (n_past_ + static_cast<int64_t>(tokens.size()) > capacity) {
-    return base::OutOfRange("context is full: " + std::to_string(n_past_) + " tokens held + " +
-                            std::to_string(tokens.size()) + " new > context size " + std::to_string(capacity));
-  }
+  RETURN_IF_ERROR(CheckForwardInput(tokens, hp.n_vocab, n_past_, cache().config().capacity));
   RETURN_IF_ERROR(fault_);
   RETURN_IF_ERROR(cache().fault());
   const int64_t n_total = static_cast<int64_t>(tokens.size());

@@ -49,6 +49,10 @@ class ForwardPass {
   virtual size_t kv_bytes() const { return cache().memory_bytes(); }
 };
 
+// What both backends refuse before any work: no tokens, an id outside
+// [0, n_vocab), or more tokens than the context has room for.
+base::Status CheckForwardInput(std::span<const int32_t> tokens, int n_vocab, int64_t n_past, int64_t capacity);
+
 // The top k of `logits` (ties: lower id first) with softmax probabilities
 // at `temperature`, on the CPU: the reference for the device's TopK.
 void TopTokensOf(std::span<const float> logits, int k, float temperature, std::vector<TokenProb>* out);

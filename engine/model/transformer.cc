@@ -37,18 +37,7 @@ Transformer::Transformer(std::shared_ptr<const LoadedModel> model, std::unique_p
 
 base::Status Transformer::Forward(std::span<const int32_t> tokens, float* all_logits) {
   const HParams& hp = model_->hparams();
-  if (tokens.empty()) return base::InvalidArgument("no tokens to evaluate");
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i] < 0 || tokens[i] >= hp.n_vocab) {
-      return base::InvalidArgument("token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
-                                   " is outside the vocabulary (0.." + std::to_string(hp.n_vocab - 1) + ")");
-    }
-  }
-  const int64_t capacity = cache_->config().capacity;
-  if (n_past_ + static_cast<int64_t>(tokens.size()) > capacity) {
-    return base::OutOfRange("context is full: " + std::to_string(n_past_) + " tokens held + " +
-                            std::to_string(tokens.size()) + " new > context size " + std::to_string(capacity));
-  }
+  RETURN_IF_ERROR(CheckForwardInput(tokens, hp.n_vocab, n_past_, cache_->config().capacity));
   // A cache that met corrupt restored bytes (AttentionCache::fault) has
   // attended with zeros in their place: no result of it may be returned.
   RETURN_IF_ERROR(cache_->fault());

@@ -123,15 +123,6 @@ unsigned GridFor(const Gpu& gpu, int64_t n) {
   return static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>((n + kThreads - 1) / kThreads, cap)));
 }
 
-int RowAlignment(WeightType type) {
-  switch (type) {
-    case WeightType::kF32: return 4;
-    case WeightType::kQ4_K:
-    case WeightType::kQ5_K: return 16;
-    default: return 2;
-  }
-}
-
 base::Status CheckMatrix(const DeviceMatrix& w, const char* op) {
   const int type = static_cast<int>(w.type);
   if (type < static_cast<int>(WeightType::kF32) || type > static_cast<int>(WeightType::kQ6_K)) {
@@ -141,7 +132,7 @@ base::Status CheckMatrix(const DeviceMatrix& w, const char* op) {
     return base::InvalidArgument(std::string(op) + ": bad matrix (" + std::to_string(w.rows) + " x " +
                                  std::to_string(w.cols) + ")");
   }
-  if (reinterpret_cast<uintptr_t>(w.data) % RowAlignment(w.type) != 0) {
+  if (reinterpret_cast<uintptr_t>(w.data) % WeightRowAlignment(w.type) != 0) {
     return base::InvalidArgument(std::string(op) + ": misaligned weights");
   }
   return base::Status::Ok();

@@ -121,17 +121,6 @@ base::Status LaunchFormat(Gpu& gpu, const GemvParams& p, int64_t n_tokens) {
   return gpu.CheckLaunch("GemvKernel");
 }
 
-// Alignment block_decode.h's device loads need of a row (and so of the
-// matrix, given the row stride is a multiple of it).
-int RowAlignment(WeightType type) {
-  switch (type) {
-    case WeightType::kF32: return 4;
-    case WeightType::kQ4_K:
-    case WeightType::kQ5_K: return 16;
-    default: return 2;
-  }
-}
-
 bool Overlaps(const void* a, size_t a_bytes, const void* b, size_t b_bytes) {
   const auto x = reinterpret_cast<uintptr_t>(a), y = reinterpret_cast<uintptr_t>(b);
   return x < y + b_bytes && y < x + a_bytes;
@@ -156,7 +145,7 @@ base::Status CheckArgs(const MatMulArgs& a) {
   if ((a.w.rows + kWarpsPerBlock - 1) / kWarpsPerBlock > 0x7fffffff) {
     return base::InvalidArgument("GemvQuantized: too many rows" + shape);
   }
-  if (reinterpret_cast<uintptr_t>(a.w.data) % RowAlignment(a.w.type) != 0 ||
+  if (reinterpret_cast<uintptr_t>(a.w.data) % WeightRowAlignment(a.w.type) != 0 ||
       reinterpret_cast<uintptr_t>(a.x) % alignof(float) != 0 || reinterpret_cast<uintptr_t>(a.y) % alignof(float) != 0) {
     return base::InvalidArgument("GemvQuantized: misaligned pointer" + shape);
   }

@@ -25,6 +25,17 @@ inline cudaStream_t StreamOf(const Gpu& gpu) {
 // Blocks of `threads` covering n items, for 1-D launches.
 inline unsigned BlocksFor(int64_t n, int threads) { return static_cast<unsigned>((n + threads - 1) / threads); }
 
+// Alignment block_decode.h's device loads need of a weight row (and so of
+// the matrix, whose row stride is a multiple of it).
+inline int WeightRowAlignment(WeightType type) {
+  switch (type) {
+    case WeightType::kF32: return 4;
+    case WeightType::kQ4_K:
+    case WeightType::kQ5_K: return 16;
+    default: return 2;
+  }
+}
+
 // MatMul for n_tokens <= kGemvMaxTokens: reads each weight row once, in
 // its GGUF block format, for every token (gemv.cu).
 base::Status GemvQuantized(Gpu& gpu, const MatMulArgs& args);

@@ -1,9 +1,25 @@
+// The backend-independent parts of ForwardPass (forward_pass.h).
 #include <algorithm>
 #include <cmath>
 
 #include "engine/model/forward_pass.h"
 
 namespace engine {
+
+base::Status CheckForwardInput(std::span<const int32_t> tokens, int n_vocab, int64_t n_past, int64_t capacity) {
+  if (tokens.empty()) return base::InvalidArgument("no tokens to evaluate");
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] < 0 || tokens[i] >= n_vocab) {
+      return base::InvalidArgument("token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
+                                   " is outside the vocabulary (0.." + std::to_string(n_vocab - 1) + ")");
+    }
+  }
+  if (n_past + static_cast<int64_t>(tokens.size()) > capacity) {
+    return base::OutOfRange("context is full: " + std::to_string(n_past) + " tokens held + " +
+                            std::to_string(tokens.size()) + " new > context size " + std::to_string(capacity));
+  }
+  return base::Status::Ok();
+}
 
 void TopTokensOf(std::span<const float> logits, int k, float temperature, std::vector<TokenProb>* out) {
   out->clear();
