@@ -55,7 +55,7 @@ base::Status CudaTransformer::Allocate() {
   ASSIGN_OR_RETURN(x_, g.Alloc(Floats(c, hp.n_embd)));
   ASSIGN_OR_RETURN(xn_, g.Alloc(Floats(c, hp.n_embd)));
   ASSIGN_OR_RETURN(q_, g.Alloc(Floats(c, hp.n_q())));
-  ASSIGN_OR_RETURN(rows_, g.Alloc(Floats(static_cast<int64_t>(hp.n_layer) * 3 * c, hp.n_kv())));
+  ASSIGN_OR_RETURN(rows_, g.Alloc(Floats(static_cast<int64_t>(hp.n_layer) * row_slots() * c, hp.n_kv())));
   ASSIGN_OR_RETURN(attn_, g.Alloc(Floats(c, hp.n_q())));
   ASSIGN_OR_RETURN(gate_, g.Alloc(Floats(c, hp.n_ff)));
   ASSIGN_OR_RETURN(up_, g.Alloc(Floats(c, hp.n_ff)));
@@ -63,10 +63,11 @@ base::Status CudaTransformer::Allocate() {
   ASSIGN_OR_RETURN(top_ids_, g.Alloc(kernels::kMaxTopK * sizeof(int32_t)));
   ASSIGN_OR_RETURN(top_probs_, g.Alloc(kernels::kMaxTopK * sizeof(float)));
   ASSIGN_OR_RETURN(ids_host_, g.AllocPinned(static_cast<size_t>(c) * sizeof(int32_t)));
-  ASSIGN_OR_RETURN(kv_host_, g.AllocPinned(Floats(static_cast<int64_t>(hp.n_layer) * 3 * c, hp.n_kv())));
+  ASSIGN_OR_RETURN(kv_host_, g.AllocPinned(Floats(static_cast<int64_t>(hp.n_layer) * row_slots() * c, hp.n_kv())));
   last_logits_.assign(static_cast<size_t>(hp.n_vocab), 0.0f);
   last_logits_device_ = logits_.as<float>();
   graphs_ = kv_->capturable();
+  graph_replays_ = 0;
   return g.Zero(logits_.get(), logits_.bytes());
 }
 
@@ -111,12 +112,13 @@ base::Status CudaTransformer::ForwardChunk(const int32_t* tokens, int64_t n, flo
   RETURN_IF_ERROR(g.CopyToDevice(pos_.get(), pos_host_.get(), sizeof(int64_t)));
   if (n == 1 && all_logits == nullptr && DecodeByGraph()) {
     RETURN_IF_ERROR(decode_graph_->Launch());
+    ++graph_replays_;
   } else {
     RETURN_IF_ERROR(RunModel(n, first_row, nullptr));
   }
   last_logits_device_ = logits_.as<float>() + (rows - 1) * hp.n_vocab;
   // Every layer's keys and values for the host cache, in one copy.
-  const size_t kv_bytes = Floats(static_cast<int64_t>(hp.n_layer) * 3 * n, hp.n_kv());  // [n_layer][3][n][n_kv]
+  const size_t kv_bytes = Floats(static_cast<int64_t>(hp.n_layer) * row_slots() * n, hp.n_kv());
   RETURN_IF_ERROR(g.CopyToHostAsync(kv_host_.get(), rows_.get(), kv_bytes));
   if (all_logits != nullptr) {
     RETURN_IF_ERROR(g.CopyToHost(all_logits, logits_.get(), Floats(rows, hp.n_vocab)));
@@ -166,7 +168,7 @@ base::Status CudaTransformer::Attention(int layer, int64_t n, const int64_t* dev
   kernels::Gpu& g = *gpu_;
   const int64_t nkv = hp.n_kv();
   float* q = q_.as<float>();  // [n][n_head * hd]
-  float* k = rows_.as<float>() + static_cast<size_t>(layer) * 3 * static_cast<size_t>(n * nkv);  // [n][n_head_kv * hd]
+  float* k = rows_.as<float>() + static_cast<size_t>(layer * row_slots() * n * nkv);  // [n][n_head_kv * hd]
   float* v = k + n * nkv;      // [n][n_head_kv * hd]
   float* k_pre = v + n * nkv;  // [n][n_head_kv * hd], before RoPE
 
@@ -234,7 +236,7 @@ base::Status CudaTransformer::StoreOnHost(int64_t n) {
   const HParams& hp = model_->hparams();
   const int64_t nkv = hp.n_kv();
   for (int l = 0; l < hp.n_layer; ++l) {
-    const float* host = kv_host_.as<float>() + static_cast<size_t>(l) * 3 * static_cast<size_t>(n * nkv);  // [3][n][n_kv]
+    const float* host = kv_host_.as<float>() + static_cast<size_t>(l * row_slots() * n * nkv);  // [slots][n][n_kv]
     KvChunk chunk;
     chunk.layer = l;
     chunk.first_pos = n_past_;

@@ -45,6 +45,9 @@ class CudaTransformer final : public ForwardPass {
   base::Status SetRestoredState(std::span<const float> last_logits) override;
   base::Status TopTokens(int k, float temperature, std::vector<TokenProb>* out) override;
   std::string backend_name() const override { return "cuda:" + std::to_string(gpu_->info().index); }
+  // Decode steps run as a replay of the captured graph (a failed capture
+  // falls back to launches that compute the same, so only this tells).
+  int64_t graph_replays() const { return graph_replays_; }
   size_t kv_bytes() const override { return kv_->host().memory_bytes() + kv_->device_bytes(); }
 
  private:
@@ -78,7 +81,7 @@ class CudaTransformer final : public ForwardPass {
   kernels::DeviceBuffer x_;       // [c][n_embd]   residual stream
   kernels::DeviceBuffer xn_;      // [c][n_embd]   normed input of a sub-layer
   kernels::DeviceBuffer q_;       // [c][n_q]
-  kernels::DeviceBuffer rows_;    // [n_layer][3][n][n_kv] per chunk of n: k, v, k before RoPE
+  kernels::DeviceBuffer rows_;    // [n_layer][row_slots()][n][n_kv] per chunk of n: k, v(, k before RoPE)
   kernels::DeviceBuffer attn_;    // [c][n_q]
   kernels::DeviceBuffer gate_;    // [c][n_ff]
   kernels::DeviceBuffer up_;      // [c][n_ff]
@@ -91,6 +94,10 @@ class CudaTransformer final : public ForwardPass {
   kernels::PinnedBuffer kv_host_;   // rows_'s copy, for the host cache
   std::unique_ptr<kernels::GpuGraph> decode_graph_;  // valid while logits_ is not reallocated
   bool graphs_ = false;  // the tiers are capturable and no capture has failed
+  int64_t graph_replays_ = 0;
+  // Key/value rows per layer and token: k and v, plus k before RoPE when
+  // the tiers keep it.
+  int64_t row_slots() const { return keep_pre_rope_k_ ? 3 : 2; }
   mutable std::vector<float> last_logits_;  // [n_vocab]
   mutable bool logits_on_host_ = true;
 };

@@ -58,6 +58,11 @@ base::Result<std::unique_ptr<BlasLibrary>> OpenBlas(const char* name, cudaStream
 }  // namespace
 
 base::Result<const BlasLibrary*> Gpu::Blas() {
+  // Its GEMMs use scratch (ScratchFor), which a graph cannot hold on to.
+  cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(StreamOf(*this), &capturing) == cudaSuccess && capturing != cudaStreamCaptureStatusNone) {
+    return base::FailedPrecondition("cuBLAS GEMMs are not captured in graphs");
+  }
   if (blas_ != nullptr) return blas_.get();
   std::string tried;
   for (const char* name : kBlasNames) {

@@ -69,7 +69,7 @@ __global__ void __launch_bounds__(kThreads) To16Kernel(const DecodeParams p, typ
     if (vec && count == 32) {
 #pragma unroll
       for (int k = 0; k < 4; ++k) {
-        typename Out::T2 h[4];
+        alignas(16) typename Out::T2 h[4];
 #pragma unroll
         for (int j = 0; j < 4; ++j) h[j] = Out::Two(v[8 * k + 2 * j], v[8 * k + 2 * j + 1]);
         reinterpret_cast<uint4*>(dst)[k] = *reinterpret_cast<const uint4*>(h);

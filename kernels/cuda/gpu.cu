@@ -179,7 +179,19 @@ base::Result<std::unique_ptr<GpuGraph>> Gpu::Capture(const std::function<base::S
   return std::move(out);  // C++17 (nvcc): no implicit move into Result
 }
 
+namespace {
+
+// True while the stream records a graph: growing scratch then would free
+// memory a recorded node points at, so callers must not get there.
+bool Capturing(const Gpu& gpu) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  return cudaStreamIsCapturing(StreamOf(gpu), &status) == cudaSuccess && status != cudaStreamCaptureStatusNone;
+}
+
+}  // namespace
+
 base::Result<void*> Gpu::ScratchFor(Scratch slot, size_t bytes) {
+  if (Capturing(*this)) return base::FailedPrecondition("scratch memory cannot be used inside a captured graph");
   DeviceBuffer& buf = scratch_[static_cast<int>(slot)];
   if (buf.bytes() < bytes) {
     // The old buffer may still be read by queued work: wait before freeing.

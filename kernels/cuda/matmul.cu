@@ -4,9 +4,11 @@
 // The GEMM's input formats follow the CPU backend's dot formats, so the
 // two backends round alike: F32 weights multiply fp32 activations (no
 // TF32); F16 and BF16 weights are used in place and meet activations
-// rounded to their own type (as ggml and the CPU backend do); quantized
-// weights are dequantized to bf16 and meet bf16 activations (fp32's range:
-// the feed-forward inputs some models reach overflow fp16; the CPU rounds
+// rounded to their own type (as ggml and the CPU backend do, so an F16
+// model's activation past 65504 overflows here as it does there, while
+// the matrix-vector path keeps fp32 activations); quantized weights are
+// dequantized to bf16 and meet bf16 activations (fp32's range: the
+// feed-forward inputs some models reach overflow fp16; the CPU rounds
 // these activations to 8 bits, coarser still).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>

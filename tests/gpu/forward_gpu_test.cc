@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <vector>
 
+#include "engine/cuda/cuda_transformer.h"
 #include "engine/engine.h"
+#include "engine/kv/factory.h"
 #include "engine/model/forward_pass.h"
 #include "engine/model/model.h"
 #include "tests/engine/model/reference.h"
@@ -262,31 +264,47 @@ TEST_CASE("CUDA decode replays one captured graph at every position, across trun
   gpu.reset();
   auto model = engine::Model::Load(testdata + "/models/tiny-qwen3-q8_0.gguf");
   REQUIRE(model.ok());
-  auto cuda = MakeContext(*model, "cuda");
+  const engine::HParams& hp = model->loaded()->hparams();
+  // The CUDA side is built directly, to see that the graph is what ran: a
+  // failed capture falls back to launches that compute the same logits.
+  const engine::AttentionCacheConfig config{hp.n_layer, hp.n_head, hp.n_head_kv, hp.head_dim, 512, engine::KvType::kF32};
+  auto cache = engine::NewAttentionCache(config, engine::KvPolicy{}, engine::KvRopeFor(hp));
+  REQUIRE(cache.ok());
+  auto made = engine::cuda::CudaTransformer::Create(model->loaded(), std::move(*cache), {0, 16});
+  INFO(made.status().ToString());
+  REQUIRE(made.ok());
+  engine::cuda::CudaTransformer& cuda = **made;
   auto cpu = MakeContext(*model, "cpu");
   std::vector<int32_t> prompt;
   for (int i = 0; i < 40; ++i) prompt.push_back(1 + (i * 7919) % (model->n_vocab() - 1));
-  REQUIRE(cuda->Eval(prompt).ok());
+  REQUIRE(cuda.Forward(prompt, nullptr).ok());
   REQUIRE(cpu->Eval(prompt).ok());
   // Decode steps are graph replays whose position comes from device
   // memory: a replay that wrote or read the capture's position would
   // drift from the CPU at once.
   double worst = 0;
   auto step = [&](int32_t id) {
-    REQUIRE(cuda->Eval(std::span<const int32_t>(&id, 1)).ok());
+    REQUIRE(cuda.Forward(std::span<const int32_t>(&id, 1), nullptr).ok());
     REQUIRE(cpu->Eval(std::span<const int32_t>(&id, 1)).ok());
-    worst = std::max(worst, RelativeMax(cuda->logits(), cpu->logits()));
+    worst = std::max(worst, RelativeMax(cuda.last_logits(), cpu->logits()));
   };
   for (int i = 0; i < 8; ++i) step(10 + i);
-  cuda->Truncate(43);
+  cuda.Truncate(43);
   cpu->Truncate(43);
   for (int i = 0; i < 8; ++i) step(30 + i);
-  cuda->Truncate(20);
+  cuda.Truncate(20);
   cpu->Truncate(20);
-  REQUIRE(cuda->Eval(std::span<const int32_t>(prompt.data() + 20, 12)).ok());  // a prefill chunk between replays
-  REQUIRE(cpu->Eval(std::span<const int32_t>(prompt.data() + 20, 12)).ok());
+  // A chunk asking for every row's logits grows the logits buffer, which
+  // drops the graph; the next decode captures a new one.
+  const size_t rows = 12, n_vocab = static_cast<size_t>(hp.n_vocab);
+  std::vector<float> all_cuda(rows * n_vocab), all_cpu(rows * n_vocab);
+  REQUIRE(cuda.Forward(std::span<const int32_t>(prompt.data() + 20, rows), all_cuda.data()).ok());
+  REQUIRE(cpu->Eval(std::span<const int32_t>(prompt.data() + 20, rows), all_cpu.data()).ok());
+  worst = std::max(worst, RelativeMax(all_cuda, all_cpu));
   for (int i = 0; i < 8; ++i) step(50 + i);
-  std::printf("cuda graph decode: %.2e vs cpu over 24 steps with two truncations\n", worst);
+  std::printf("cuda graph decode: %.2e vs cpu over 24 steps with two truncations, %lld replays\n", worst,
+              static_cast<long long>(cuda.graph_replays()));
   CHECK(worst <= kBackendTolerance);
-  CHECK(cuda->n_past() == cpu->n_past());
+  CHECK(cuda.n_past() == cpu->n_past());
+  CHECK(cuda.graph_replays() == 24);
 }
