@@ -61,18 +61,12 @@ class DeviceDenseKv final : public DeviceKv {
     return kernels::DenseAttention(*gpu_, a);
   }
 
-  // The chunk's rows went up in Store; the device now holds what the host does.
-  base::Status AfterHostStore() override {
-    loaded_ = host_->n_positions();
-    return base::Status::Ok();
-  }
+  // The chunk's rows went up in Store; the device holds what the host does.
+  base::Status AfterHostStore() override { return base::Status::Ok(); }
 
   // Rows below the host's position are all the device must hold, and
   // after a Truncate they already are.
-  base::Status AfterHostTruncate() override {
-    loaded_ = std::min(loaded_, host_->n_positions());
-    return base::Status::Ok();
-  }
+  base::Status AfterHostTruncate() override { return base::Status::Ok(); }
 
   base::Status Reload() override {
     const int64_t n = host_->n_positions();
@@ -90,9 +84,7 @@ class DeviceDenseKv final : public DeviceKv {
         RETURN_IF_ERROR(Store({l, first, rows, dk.as<float>(), dv.as<float>(), nullptr}));
       }
     }
-    RETURN_IF_ERROR(gpu_->Synchronize());  // dk/dv are freed on return
-    loaded_ = n;
-    return base::Status::Ok();
+    return gpu_->Synchronize();  // dk/dv are freed on return
   }
 
   size_t device_bytes() const override { return device_bytes_; }
@@ -104,7 +96,6 @@ class DeviceDenseKv final : public DeviceKv {
   std::vector<kernels::DenseKvLayout> layers_;  // [n_layer]
   std::vector<kernels::DeviceBuffer> buffers_;
   size_t device_bytes_ = 0;
-  int64_t loaded_ = 0;  // positions the device rows are known to match (for tests' sake: Reload refills all)
 };
 
 }  // namespace

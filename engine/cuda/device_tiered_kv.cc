@@ -258,30 +258,26 @@ base::Status DeviceTieredKv::Store(const KvChunk& chunk) {
   return base::Status::Ok();
 }
 
-// TieredCache::MakePlan and SelectUnits' budgets, on the mirrored blocks.
+// The CPU cache's plan (kv::PlanChunk) over the mirrored blocks, plus what
+// the device kernels size their work by.
 kernels::TieredPlan DeviceTieredKv::PlanFor(const Layer& L, const AttentionBatch& b) const {
   const TieredParams& p = L.p;
+  const kv::ChunkPlan chunk =
+      kv::PlanChunk(p, b.first_pos, b.n_tokens, L.n_blocks * (p.block / p.unit), host_->far_distance_cap());
   kernels::TieredPlan plan;
-  plan.first_pos = b.first_pos;
-  plan.n_tokens = b.n_tokens;
-  plan.window = p.window;
-  plan.far_end = std::max<int64_t>(0, b.first_pos + b.n_tokens - p.window);
-  if (plan.far_end > p.n_sink) {
-    plan.unit_lo = p.n_sink / p.unit;
-    plan.unit_hi = std::min((plan.far_end + p.unit - 1) / p.unit, L.n_blocks * (p.block / p.unit));
-  }
-  const int64_t cap = host_->far_distance_cap();
-  if (cap > 0 && b.first_pos > cap) {
-    plan.capped = true;
-    plan.anchor = b.first_pos - cap;
-  }
+  plan.first_pos = chunk.first_pos;
+  plan.n_tokens = chunk.n_tokens;
+  plan.window = chunk.window;
+  plan.far_end = chunk.far_end;
+  plan.unit_lo = chunk.unit_lo;
+  plan.unit_hi = chunk.unit_hi;
+  plan.capped = chunk.capped;
+  plan.anchor = chunk.anchor;
   const int64_t n_cand = std::max<int64_t>(0, plan.unit_hi - plan.unit_lo);
-  plan.top_k = static_cast<int64_t>(p.top_k) * std::min<int64_t>(p.prefill_scale, b.n_tokens);
-  plan.shortlist = p.rerank > 0 ? std::min<int64_t>(n_cand, static_cast<int64_t>(p.rerank) * plan.top_k) : plan.top_k;
   // k >= the candidates selects them all; clamped, k also fits the scratch
   // when top_k exceeds the capacity in units.
-  plan.top_k = std::min(plan.top_k, n_cand);
-  plan.shortlist = std::min(plan.shortlist, n_cand);
+  plan.top_k = std::min(chunk.top_k, n_cand);
+  plan.shortlist = std::min(chunk.shortlist, n_cand);
   plan.n_sink_rows = std::min<int64_t>(p.n_sink, L.n);
   plan.ring_lo = L.ring_lo;
   if (p.summary > 0 && !plan.capped) {

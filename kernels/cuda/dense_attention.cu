@@ -1,7 +1,7 @@
 // The dense KV cache on the device (ops.h): store and causal attention.
 #include <cuda_fp16.h>
 
-#include <algorithm>
+#include <string>
 
 #include "kernels/cuda/internal.h"
 
@@ -124,7 +124,7 @@ base::Status DenseKvStore(Gpu& gpu, const DenseKvStoreArgs& a) {
     return base::OutOfRange("dense KV store past the capacity of " + std::to_string(a.cache.capacity));
   }
   const int64_t total = a.n_tokens * a.cache.n_head_kv * a.cache.head_dim;
-  const unsigned grid = static_cast<unsigned>(std::min<int64_t>((total + 255) / 256, 65535));
+  const unsigned grid = GridStrideBlocks(total);
   if (a.cache.element_bytes == 2) {
     DenseKvStoreKernel<__half><<<grid, 256, 0, StreamOf(gpu)>>>(a);
   } else {

@@ -1,8 +1,6 @@
 // Row-wise and element-wise operators of the forward pass (ops.h).
 #include <cuda_fp16.h>
 
-#include <algorithm>
-
 #include "kernels/cuda/internal.h"
 
 namespace kernels {
@@ -81,8 +79,6 @@ __global__ void AddBiasKernel(float* y, const float* __restrict__ bias, int64_t 
   }
 }
 
-// Enough blocks of 256 to cover n, capped: the loops above stride.
-unsigned GridFor(int64_t n) { return static_cast<unsigned>(std::min<int64_t>((n + 255) / 256, 65535)); }
 
 }  // namespace
 
@@ -101,25 +97,25 @@ base::Status Rope(Gpu& gpu, const RopeArgs& a) {
   if (a.x == nullptr || a.n_heads <= 0 || a.n_rot <= 0 || a.n_rot % 2 != 0 || a.n_rot > a.head_dim) {
     return base::InvalidArgument("Rope: bad arguments");
   }
-  RopeKernel<<<GridFor(a.n_tokens * a.n_heads * (a.n_rot / 2)), 256, 0, StreamOf(gpu)>>>(a);
+  RopeKernel<<<GridStrideBlocks(a.n_tokens * a.n_heads * (a.n_rot / 2)), 256, 0, StreamOf(gpu)>>>(a);
   return gpu.CheckLaunch("Rope");
 }
 
 base::Status SwiGlu(Gpu& gpu, const float* gate, const float* up, int64_t n, float* out) {
   if (n <= 0) return base::Status::Ok();
-  SwiGluKernel<<<GridFor(n), 256, 0, StreamOf(gpu)>>>(gate, up, n, out);
+  SwiGluKernel<<<GridStrideBlocks(n), 256, 0, StreamOf(gpu)>>>(gate, up, n, out);
   return gpu.CheckLaunch("SwiGlu");
 }
 
 base::Status Add(Gpu& gpu, float* y, const float* x, int64_t n) {
   if (n <= 0) return base::Status::Ok();
-  AddKernel<<<GridFor(n), 256, 0, StreamOf(gpu)>>>(y, x, n);
+  AddKernel<<<GridStrideBlocks(n), 256, 0, StreamOf(gpu)>>>(y, x, n);
   return gpu.CheckLaunch("Add");
 }
 
 base::Status AddBias(Gpu& gpu, float* y, const float* bias, int64_t rows, int64_t n) {
   if (rows <= 0 || n <= 0) return base::Status::Ok();
-  AddBiasKernel<<<GridFor(rows * n), 256, 0, StreamOf(gpu)>>>(y, bias, rows * n, n);
+  AddBiasKernel<<<GridStrideBlocks(rows * n), 256, 0, StreamOf(gpu)>>>(y, bias, rows * n, n);
   return gpu.CheckLaunch("AddBias");
 }
 

@@ -25,6 +25,13 @@ inline cudaStream_t StreamOf(const Gpu& gpu) {
 // Blocks of `threads` covering n items, for 1-D launches.
 inline unsigned BlocksFor(int64_t n, int threads) { return static_cast<unsigned>((n + threads - 1) / threads); }
 
+// Blocks of 256 threads for a grid-stride loop over n items: one item a
+// thread, capped at 65535 blocks (the loop covers the rest).
+inline unsigned GridStrideBlocks(int64_t n) {
+  const int64_t blocks = (n + 255) / 256;
+  return static_cast<unsigned>(blocks < 65535 ? blocks : 65535);
+}
+
 // Alignment block_decode.h's device loads need of a weight row (and so of
 // the matrix, whose row stride is a multiple of it).
 inline int WeightRowAlignment(WeightType type) {

@@ -13,9 +13,9 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
-#include <algorithm>
-
 #include "kernels/cuda/blas.h"
+#include <string>
+
 #include "kernels/cuda/internal.h"
 
 namespace kernels {
@@ -69,7 +69,7 @@ base::Status Gemm(Gpu& gpu, const MatMulArgs& a) {
       w16 = scratch;
     }
     ASSIGN_OR_RETURN(void* x16, gpu.ScratchFor(Gpu::Scratch::kGemmInput, x_elems * 2));  // [n][cols]
-    const unsigned grid = static_cast<unsigned>(std::min<size_t>((x_elems + 255) / 256, 65535));
+    const unsigned grid = GridStrideBlocks(static_cast<int64_t>(x_elems));
     if (f16) {
       RoundKernel<<<grid, 256, 0, StreamOf(gpu)>>>(a.x, static_cast<int64_t>(x_elems), static_cast<__half*>(x16));
     } else {

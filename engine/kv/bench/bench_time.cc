@@ -3,6 +3,7 @@
 // The layer is a regular tiered layer (dense_layers does not apply).
 #include <chrono>
 #include <cmath>
+#include <functional>
 
 #include "engine/cuda/device_kv.h"
 #include "engine/kv/bench/sections.h"
@@ -14,17 +15,21 @@ namespace {
 
 constexpr int kHeadDim = 128, kHeads = 8, kKvHeads = 2;
 
-// Stores n synthetic tokens into `cache` (layer 0) in chunks.
-base::Status Fill(AttentionCache* cache, const SynthStream& synth, int64_t n) {
+// Hands n synthetic tokens of layer 0 to `store` in chunks.
+base::Status Fill(const SynthStream& synth, int64_t n, const std::function<base::Status(const KvChunk&)>& store) {
   const int64_t chunk = 4096;
   const size_t row = static_cast<size_t>(kKvHeads) * kHeadDim;
   std::vector<float> k_pre(chunk * row), k(chunk * row), v(chunk * row);
   for (int64_t first = 0; first < n; first += chunk) {
     const int64_t m = std::min(chunk, n - first);
     synth.Generate(first, m, k_pre.data(), k.data(), v.data());
-    RETURN_IF_ERROR(cache->Store({0, first, m, k.data(), v.data(), k_pre.data()}));
+    RETURN_IF_ERROR(store({0, first, m, k.data(), v.data(), k_pre.data()}));
   }
   return base::Status::Ok();
+}
+
+base::Status Fill(AttentionCache* cache, const SynthStream& synth, int64_t n) {
+  return Fill(synth, n, [cache](const KvChunk& c) { return cache->Store(c); });
 }
 
 // Median seconds of one decode Attend at the last position, over reps
@@ -59,16 +64,11 @@ class DeviceTimer {
   }
 
   base::Status Fill(const SynthStream& synth, int64_t n) {
-    const int64_t chunk = 4096;
-    const size_t row = static_cast<size_t>(kKvHeads) * kHeadDim;
-    std::vector<float> k_pre(chunk * row), k(chunk * row), v(chunk * row);
-    for (int64_t first = 0; first < n; first += chunk) {
-      const int64_t m = std::min(chunk, n - first);
-      synth.Generate(first, m, k_pre.data(), k.data(), v.data());
-      const bool pre = kv_->host().wants_pre_rope_keys();
-      RETURN_IF_ERROR(cuda::StoreHostRows(gpu_, kv_.get(), {0, first, m, k.data(), v.data(), pre ? k_pre.data() : nullptr},
-                                          &rows_));
-    }
+    const bool pre = kv_->host().wants_pre_rope_keys();
+    RETURN_IF_ERROR(kv::Fill(synth, n, [&](KvChunk c) {
+      if (!pre) c.k_pre_rope = nullptr;  // the dense tiers would upload them for nothing
+      return cuda::StoreHostRows(gpu_, kv_.get(), c, &rows_);
+    }));
     return gpu_->Synchronize();
   }
 

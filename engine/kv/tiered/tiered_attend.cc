@@ -33,7 +33,7 @@ void TieredCache::Attend(const AttentionBatch& b, base::ThreadPool* pool) {
     std::fill(b.out, b.out + Sz(b.n_tokens, config_.n_head * config_.head_dim), 0.0f);
     return;
   }
-  const Plan plan = MakePlan(L, b);
+  const Plan plan = PlanChunk(L.geometry().params, b.first_pos, b.n_tokens, L.n_closed_units(), cap_);
   SelectUnits(L, b, plan, pool);
   GatherRows(L, plan, pool);
   AttendRows(L, b, plan, pool);
@@ -59,8 +59,7 @@ void TieredCache::SelectUnits(const LayerStore& L, const AttentionBatch& b, cons
   const int group = n_head / n_kv;
   const int64_t n_cand = plan.unit_hi - plan.unit_lo;
   for (HeadScratch& s : scratch_) s.selected.clear();
-  // A chunk serves many queries with one selection: a larger budget.
-  const int64_t k = static_cast<int64_t>(p.top_k) * std::min<int64_t>(p.prefill_scale, b.n_tokens);
+  const int64_t k = plan.top_k;
   if (n_cand <= 0 || k == 0) return;
   if (n_cand <= k) {  // k covers every unit: attend them all
     for (HeadScratch& s : scratch_) {
@@ -111,7 +110,7 @@ void TieredCache::SelectUnits(const LayerStore& L, const AttentionBatch& b, cons
   auto higher = [](const std::pair<float, int32_t>& x, const std::pair<float, int32_t>& y) {
     return x.first > y.first || (x.first == y.first && x.second > y.second);
   };
-  const int64_t m = p.rerank > 0 ? std::min<int64_t>(n_cand, static_cast<int64_t>(p.rerank) * k) : k;
+  const int64_t m = plan.shortlist;
   pool->ParallelFor(n_kv, 1, [&](int64_t g_begin, int64_t g_end) {
     for (int64_t g = g_begin; g < g_end; ++g) {
       HeadScratch& s = scratch_[static_cast<size_t>(g)];

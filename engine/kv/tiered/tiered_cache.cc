@@ -129,21 +129,23 @@ std::span<const int64_t> TieredCache::selected_positions(int g) const {
   return {s.sel_pos.data(), static_cast<size_t>(s.n_rows)};
 }
 
-TieredCache::Plan TieredCache::MakePlan(const LayerStore& L, const AttentionBatch& b) const {
-  const TieredParams& p = L.geometry().params;
-  Plan plan;
-  plan.first_pos = b.first_pos;
-  plan.n_tokens = b.n_tokens;
+ChunkPlan PlanChunk(const TieredParams& p, int64_t first_pos, int64_t n_tokens, int64_t closed_units, int64_t cap) {
+  ChunkPlan plan;
+  plan.first_pos = first_pos;
+  plan.n_tokens = n_tokens;
   plan.window = p.window;
-  plan.far_end = std::max<int64_t>(0, b.first_pos + b.n_tokens - p.window);
+  plan.far_end = std::max<int64_t>(0, first_pos + n_tokens - p.window);
   if (plan.far_end > p.n_sink) {
     plan.unit_lo = p.n_sink / p.unit;
-    plan.unit_hi = std::min((plan.far_end + p.unit - 1) / p.unit, L.n_closed_units());
+    plan.unit_hi = std::min((plan.far_end + p.unit - 1) / p.unit, closed_units);
   }
-  if (cap_ > 0 && b.first_pos > cap_) {
+  if (cap > 0 && first_pos > cap) {
     plan.capped = true;
-    plan.anchor = b.first_pos - cap_;
+    plan.anchor = first_pos - cap;
   }
+  const int64_t n_cand = std::max<int64_t>(0, plan.unit_hi - plan.unit_lo);
+  plan.top_k = static_cast<int64_t>(p.top_k) * std::min<int64_t>(p.prefill_scale, n_tokens);
+  plan.shortlist = p.rerank > 0 ? std::min<int64_t>(n_cand, static_cast<int64_t>(p.rerank) * plan.top_k) : plan.top_k;
   return plan;
 }
 

@@ -61,6 +61,24 @@ struct CacheBytes {
   size_t stored() const { return hot() + cold; }
 };
 
+// What one chunk of queries [first_pos, first_pos + n_tokens) reads past
+// its exact tiers, and its selection budget: TieredCache's plan, shared
+// with the CUDA tiers so that both backends range, cap and select alike.
+struct ChunkPlan {
+  int64_t first_pos = 0, n_tokens = 0;
+  int64_t window = 0;
+  int64_t far_end = 0;               // far range of the chunk's last query: [n_sink, far_end)
+  int64_t unit_lo = 0, unit_hi = 0;  // candidate units
+  int64_t anchor = 0;                // far rows rotate at max(x, anchor) when capped
+  bool capped = false;
+  int64_t top_k = 0;      // units selected; a chunk serves many queries, so a larger budget
+  int64_t shortlist = 0;  // units scored on their 4-bit keys first (top_k without the re-rank)
+};
+
+// closed_units: units of the closed blocks attention may read; cap: the
+// far-distance cap (0: never re-rotate).
+ChunkPlan PlanChunk(const TieredParams& p, int64_t first_pos, int64_t n_tokens, int64_t closed_units, int64_t cap);
+
 // Queries sampled per group head to score a chunk's one selection.
 inline constexpr int kChunkSamples = 4;
 
@@ -115,17 +133,9 @@ class TieredCache final : public AttentionCache {
     std::vector<float> sum_k, sum_v, sum_logw;  // summary rows [rows][d], [rows]
     int64_t n_sum = 0;
   };
-  struct Plan {
-    int64_t first_pos = 0, n_tokens = 0;
-    int64_t window = 0;
-    int64_t far_end = 0;           // far range of the chunk's last query: [n_sink, far_end)
-    int64_t unit_lo = 0, unit_hi = 0;
-    int64_t anchor = 0;            // far rows rotate at max(x, anchor) when capped
-    bool capped = false;
-  };
+  using Plan = ChunkPlan;
 
   TieredCache(const AttentionCacheConfig& config, const KvRope& rope, int64_t cap);
-  Plan MakePlan(const LayerStore& L, const AttentionBatch& b) const;
   void SelectUnits(const LayerStore& L, const AttentionBatch& b, const Plan& plan, base::ThreadPool* pool);
   // Log-sum-exp over unit u's far rows of its 4-bit keys, maxed over the
   // representative queries of KV head g.
